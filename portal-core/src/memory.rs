@@ -1,0 +1,475 @@
+//! `MemoryStore`: the reference implementation of every storage port.
+//!
+//! One transaction at a time holds the whole state (an async mutex), which makes transactions
+//! trivially serializable. Writes apply in place and record an undo step; rollback — or dropping
+//! the transaction — replays the undo log backwards, so nothing is ever copied wholesale.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use std::collections::{BTreeMap, HashMap};
+use std::hash::Hash;
+use std::sync::Arc;
+use tokio::sync::{Mutex, OwnedMutexGuard};
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::model::{
+    AuditEvent, AuditEventId, Invitation, InvitationId, MemberStatus, Membership, OneTimeToken, PasswordCredential,
+    Portal, PortalId, Session, SessionId, ThrottleState, TokenPurpose, User, UserId,
+};
+use crate::ports::{
+    AuditLog, CredentialStore, InvitationStore, MembershipStore, PortalStore, SessionStore, Storage, ThrottleStore,
+    TokenStore, Transaction, UserStore,
+};
+use crate::secret::TokenHash;
+
+#[derive(Default)]
+struct State {
+    portals: HashMap<PortalId, Portal>,
+    portal_slugs: HashMap<String, PortalId>,
+    users: HashMap<(PortalId, UserId), User>,
+    user_emails: HashMap<(PortalId, String), UserId>,
+    memberships: BTreeMap<(PortalId, UserId), Membership>,
+    credentials: HashMap<(PortalId, UserId), PasswordCredential>,
+    sessions: HashMap<(PortalId, TokenHash), Session>,
+    session_ids: HashMap<(PortalId, SessionId), TokenHash>,
+    invitations: HashMap<(PortalId, InvitationId), Invitation>,
+    invitation_tokens: HashMap<(PortalId, TokenHash), InvitationId>,
+    tokens: HashMap<(PortalId, TokenHash), OneTimeToken>,
+    audit: BTreeMap<(PortalId, AuditEventId), AuditEvent>,
+    throttle: HashMap<(PortalId, String), ThrottleState>,
+}
+
+/// The in-memory store. Clones share the same data.
+#[derive(Clone, Default)]
+pub struct MemoryStore {
+    state: Arc<Mutex<State>>,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+#[async_trait]
+impl Storage for MemoryStore {
+    async fn begin(&self) -> Result<Box<dyn Transaction>> {
+        Ok(Box::new(MemoryTx { state: self.state.clone().lock_owned().await, undo: Vec::new() }))
+    }
+}
+
+type Undo = Box<dyn FnOnce(&mut State) + Send>;
+
+/// A table the undo log can restore: a keyed map.
+trait Table<K, V> {
+    fn put(&mut self, k: K, v: Option<V>) -> Option<V>;
+}
+
+impl<K: Hash + Eq, V> Table<K, V> for HashMap<K, V> {
+    fn put(&mut self, k: K, v: Option<V>) -> Option<V> {
+        match v {
+            Some(v) => self.insert(k, v),
+            None => self.remove(&k),
+        }
+    }
+}
+
+impl<K: Ord, V> Table<K, V> for BTreeMap<K, V> {
+    fn put(&mut self, k: K, v: Option<V>) -> Option<V> {
+        match v {
+            Some(v) => self.insert(k, v),
+            None => self.remove(&k),
+        }
+    }
+}
+
+struct MemoryTx {
+    state: OwnedMutexGuard<State>,
+    undo: Vec<Undo>,
+}
+
+impl MemoryTx {
+    /// Set (or with `None`, remove) `key` in the table `pick` selects, remembering how to undo it.
+    fn write<K, V, T>(&mut self, pick: fn(&mut State) -> &mut T, key: K, value: Option<V>)
+    where
+        K: Clone + Send + 'static,
+        V: Send + 'static,
+        T: Table<K, V> + 'static,
+    {
+        let previous = pick(&mut self.state).put(key.clone(), value);
+        self.undo.push(Box::new(move |s: &mut State| {
+            pick(s).put(key, previous);
+        }));
+    }
+
+    fn roll_back(&mut self) {
+        while let Some(step) = self.undo.pop() {
+            step(&mut self.state);
+        }
+    }
+}
+
+impl Drop for MemoryTx {
+    fn drop(&mut self) {
+        self.roll_back();
+    }
+}
+
+fn already_exists(what: &'static str) -> Error {
+    Error::new(ErrorKind::AlreadyExists, what)
+}
+
+#[async_trait]
+impl Transaction for MemoryTx {
+    async fn commit(mut self: Box<Self>) -> Result<()> {
+        self.undo.clear();
+        Ok(())
+    }
+
+    async fn rollback(mut self: Box<Self>) -> Result<()> {
+        self.roll_back();
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl PortalStore for MemoryTx {
+    async fn insert_portal(&mut self, portal: &Portal) -> Result<()> {
+        if self.state.portals.contains_key(&portal.id) || self.state.portal_slugs.contains_key(&portal.slug) {
+            return Err(already_exists("a portal with this id or slug exists"));
+        }
+        self.write(|s| &mut s.portal_slugs, portal.slug.clone(), Some(portal.id));
+        self.write(|s| &mut s.portals, portal.id, Some(portal.clone()));
+        Ok(())
+    }
+
+    async fn get_portal(&mut self, id: PortalId) -> Result<Option<Portal>> {
+        Ok(self.state.portals.get(&id).cloned())
+    }
+
+    async fn get_portal_by_slug(&mut self, slug: &str) -> Result<Option<Portal>> {
+        Ok(self.state.portal_slugs.get(slug).and_then(|id| self.state.portals.get(id)).cloned())
+    }
+}
+
+#[async_trait]
+impl UserStore for MemoryTx {
+    async fn insert_user(&mut self, user: &User) -> Result<()> {
+        let email_key = (user.portal_id, user.email.clone());
+        if self.state.users.contains_key(&(user.portal_id, user.id)) || self.state.user_emails.contains_key(&email_key)
+        {
+            return Err(already_exists("a user with this id or email exists in this portal"));
+        }
+        self.write(|s| &mut s.user_emails, email_key, Some(user.id));
+        self.write(|s| &mut s.users, (user.portal_id, user.id), Some(user.clone()));
+        Ok(())
+    }
+
+    async fn get_user(&mut self, portal: PortalId, id: UserId) -> Result<Option<User>> {
+        Ok(self.state.users.get(&(portal, id)).cloned())
+    }
+
+    async fn find_user_by_email(&mut self, portal: PortalId, email: &str) -> Result<Option<User>> {
+        let id = self.state.user_emails.get(&(portal, email.to_owned())).copied();
+        Ok(id.and_then(|id| self.state.users.get(&(portal, id)).cloned()))
+    }
+
+    async fn update_user(&mut self, user: &User) -> Result<u64> {
+        let key = (user.portal_id, user.id);
+        let stored = self.state.users.get(&key).ok_or_else(|| Error::not_found("no such user"))?.clone();
+        if stored.version != user.version {
+            return Err(Error::conflict("user was changed by someone else"));
+        }
+        if stored.email != user.email {
+            let new_key = (user.portal_id, user.email.clone());
+            if self.state.user_emails.contains_key(&new_key) {
+                return Err(already_exists("a user with this email exists in this portal"));
+            }
+            self.write(|s| &mut s.user_emails, (user.portal_id, stored.email.clone()), None);
+            self.write(|s| &mut s.user_emails, new_key, Some(user.id));
+        }
+        let mut next = user.clone();
+        next.version += 1;
+        let version = next.version;
+        self.write(|s| &mut s.users, key, Some(next));
+        Ok(version)
+    }
+}
+
+#[async_trait]
+impl MembershipStore for MemoryTx {
+    async fn insert_membership(&mut self, m: &Membership) -> Result<()> {
+        let key = (m.portal_id, m.user_id);
+        if self.state.memberships.contains_key(&key) {
+            return Err(already_exists("membership exists"));
+        }
+        self.write(|s| &mut s.memberships, key, Some(m.clone()));
+        Ok(())
+    }
+
+    async fn get_membership(&mut self, portal: PortalId, user: UserId) -> Result<Option<Membership>> {
+        Ok(self.state.memberships.get(&(portal, user)).cloned())
+    }
+
+    async fn update_membership(&mut self, m: &Membership) -> Result<u64> {
+        let key = (m.portal_id, m.user_id);
+        let stored = self.state.memberships.get(&key).ok_or_else(|| Error::not_found("no such membership"))?;
+        if stored.version != m.version {
+            return Err(Error::conflict("membership was changed by someone else"));
+        }
+        let mut next = m.clone();
+        next.version += 1;
+        let version = next.version;
+        self.write(|s| &mut s.memberships, key, Some(next));
+        Ok(version)
+    }
+
+    async fn list_memberships(
+        &mut self,
+        portal: PortalId,
+        status: Option<MemberStatus>,
+        after: Option<UserId>,
+        limit: u32,
+    ) -> Result<Vec<Membership>> {
+        use std::ops::Bound::{Excluded, Unbounded};
+        let start = match after {
+            Some(a) => Excluded((portal, a)),
+            None => Unbounded,
+        };
+        Ok(self
+            .state
+            .memberships
+            .range((start, Unbounded))
+            .map(|(_, m)| m)
+            .filter(|m| m.portal_id == portal)
+            .filter(|m| status.is_none_or(|s| m.status == s))
+            .take(limit as usize)
+            .cloned()
+            .collect())
+    }
+}
+
+#[async_trait]
+impl CredentialStore for MemoryTx {
+    async fn set_password(&mut self, c: &PasswordCredential) -> Result<()> {
+        self.write(|s| &mut s.credentials, (c.portal_id, c.user_id), Some(c.clone()));
+        Ok(())
+    }
+
+    async fn get_password(&mut self, portal: PortalId, user: UserId) -> Result<Option<PasswordCredential>> {
+        Ok(self.state.credentials.get(&(portal, user)).cloned())
+    }
+}
+
+#[async_trait]
+impl SessionStore for MemoryTx {
+    async fn insert_session(&mut self, session: &Session) -> Result<()> {
+        let key = (session.portal_id, session.token_hash);
+        if self.state.sessions.contains_key(&key)
+            || self.state.session_ids.contains_key(&(session.portal_id, session.id))
+        {
+            return Err(already_exists("session exists"));
+        }
+        self.write(|s| &mut s.session_ids, (session.portal_id, session.id), Some(session.token_hash));
+        self.write(|s| &mut s.sessions, key, Some(session.clone()));
+        Ok(())
+    }
+
+    async fn find_session(&mut self, portal: PortalId, token_hash: &TokenHash) -> Result<Option<Session>> {
+        Ok(self.state.sessions.get(&(portal, *token_hash)).cloned())
+    }
+
+    async fn touch_session(&mut self, portal: PortalId, id: SessionId, at: DateTime<Utc>) -> Result<()> {
+        if let Some(hash) = self.state.session_ids.get(&(portal, id)).copied() {
+            if let Some(mut s) = self.state.sessions.get(&(portal, hash)).cloned() {
+                s.last_seen_at = at;
+                self.write(|st| &mut st.sessions, (portal, hash), Some(s));
+            }
+        }
+        Ok(())
+    }
+
+    async fn delete_session(&mut self, portal: PortalId, id: SessionId) -> Result<bool> {
+        match self.state.session_ids.get(&(portal, id)).copied() {
+            Some(hash) => {
+                self.write(|s| &mut s.session_ids, (portal, id), None::<TokenHash>);
+                self.write(|s| &mut s.sessions, (portal, hash), None::<Session>);
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    async fn delete_user_sessions(&mut self, portal: PortalId, user: UserId, keep: Option<SessionId>) -> Result<u64> {
+        let doomed: Vec<SessionId> = self
+            .state
+            .sessions
+            .values()
+            .filter(|s| s.portal_id == portal && s.user_id == user && Some(s.id) != keep)
+            .map(|s| s.id)
+            .collect();
+        for id in &doomed {
+            self.delete_session(portal, *id).await?;
+        }
+        Ok(doomed.len() as u64)
+    }
+
+    async fn list_user_sessions(&mut self, portal: PortalId, user: UserId) -> Result<Vec<Session>> {
+        let mut v: Vec<Session> =
+            self.state.sessions.values().filter(|s| s.portal_id == portal && s.user_id == user).cloned().collect();
+        v.sort_by_key(|s| (s.created_at, s.id));
+        Ok(v)
+    }
+}
+
+#[async_trait]
+impl InvitationStore for MemoryTx {
+    async fn insert_invitation(&mut self, inv: &Invitation) -> Result<()> {
+        let key = (inv.portal_id, inv.id);
+        if self.state.invitations.contains_key(&key)
+            || self.state.invitation_tokens.contains_key(&(inv.portal_id, inv.token_hash))
+        {
+            return Err(already_exists("invitation exists"));
+        }
+        self.write(|s| &mut s.invitation_tokens, (inv.portal_id, inv.token_hash), Some(inv.id));
+        self.write(|s| &mut s.invitations, key, Some(inv.clone()));
+        Ok(())
+    }
+
+    async fn get_invitation(&mut self, portal: PortalId, id: InvitationId) -> Result<Option<Invitation>> {
+        Ok(self.state.invitations.get(&(portal, id)).cloned())
+    }
+
+    async fn find_invitation(&mut self, portal: PortalId, token_hash: &TokenHash) -> Result<Option<Invitation>> {
+        let id = self.state.invitation_tokens.get(&(portal, *token_hash)).copied();
+        Ok(id.and_then(|id| self.state.invitations.get(&(portal, id)).cloned()))
+    }
+
+    async fn accept_invitation(&mut self, portal: PortalId, id: InvitationId, at: DateTime<Utc>) -> Result<bool> {
+        match self.state.invitations.get(&(portal, id)).cloned() {
+            Some(mut inv) if inv.is_open(at) => {
+                inv.accepted_at = Some(at);
+                self.write(|s| &mut s.invitations, (portal, id), Some(inv));
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    async fn revoke_invitation(&mut self, portal: PortalId, id: InvitationId, at: DateTime<Utc>) -> Result<bool> {
+        match self.state.invitations.get(&(portal, id)).cloned() {
+            Some(mut inv) if inv.accepted_at.is_none() && inv.revoked_at.is_none() => {
+                inv.revoked_at = Some(at);
+                self.write(|s| &mut s.invitations, (portal, id), Some(inv));
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    async fn list_open_invitations(&mut self, portal: PortalId, now: DateTime<Utc>) -> Result<Vec<Invitation>> {
+        let mut v: Vec<Invitation> =
+            self.state.invitations.values().filter(|i| i.portal_id == portal && i.is_open(now)).cloned().collect();
+        v.sort_by_key(|i| (i.created_at, i.id));
+        Ok(v)
+    }
+}
+
+#[async_trait]
+impl TokenStore for MemoryTx {
+    async fn insert_token(&mut self, t: &OneTimeToken) -> Result<()> {
+        let key = (t.portal_id, t.token_hash);
+        if self.state.tokens.contains_key(&key) {
+            return Err(already_exists("token exists"));
+        }
+        self.write(|s| &mut s.tokens, key, Some(t.clone()));
+        Ok(())
+    }
+
+    async fn find_token(&mut self, portal: PortalId, token_hash: &TokenHash) -> Result<Option<OneTimeToken>> {
+        Ok(self.state.tokens.get(&(portal, *token_hash)).cloned())
+    }
+
+    async fn consume_token(
+        &mut self,
+        portal: PortalId,
+        token_hash: &TokenHash,
+        purpose: TokenPurpose,
+        at: DateTime<Utc>,
+    ) -> Result<Option<OneTimeToken>> {
+        match self.state.tokens.get(&(portal, *token_hash)).cloned() {
+            Some(mut t) if t.purpose == purpose && t.used_at.is_none() && at < t.expires_at => {
+                t.used_at = Some(at);
+                self.write(|s| &mut s.tokens, (portal, *token_hash), Some(t.clone()));
+                Ok(Some(t))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    async fn revoke_tokens(
+        &mut self,
+        portal: PortalId,
+        user: UserId,
+        purpose: TokenPurpose,
+        at: DateTime<Utc>,
+    ) -> Result<u64> {
+        let live: Vec<OneTimeToken> = self
+            .state
+            .tokens
+            .values()
+            .filter(|t| t.portal_id == portal && t.user_id == user && t.purpose == purpose && t.used_at.is_none())
+            .cloned()
+            .collect();
+        for mut t in live.iter().cloned() {
+            t.used_at = Some(at);
+            self.write(|s| &mut s.tokens, (portal, t.token_hash), Some(t));
+        }
+        Ok(live.len() as u64)
+    }
+}
+
+#[async_trait]
+impl AuditLog for MemoryTx {
+    async fn append_audit(&mut self, e: &AuditEvent) -> Result<()> {
+        let key = (e.portal_id, e.id);
+        if self.state.audit.contains_key(&key) {
+            return Err(already_exists("audit event exists"));
+        }
+        self.write(|s| &mut s.audit, key, Some(e.clone()));
+        Ok(())
+    }
+
+    async fn list_audit(
+        &mut self,
+        portal: PortalId,
+        before: Option<AuditEventId>,
+        limit: u32,
+    ) -> Result<Vec<AuditEvent>> {
+        use std::ops::Bound::{Excluded, Included};
+        let lo = Included((portal, AuditEventId::from_uuid(uuid::Uuid::nil())));
+        let hi = match before {
+            Some(b) => Excluded((portal, b)),
+            None => Included((portal, AuditEventId::from_uuid(uuid::Uuid::max()))),
+        };
+        Ok(self.state.audit.range((lo, hi)).rev().take(limit as usize).map(|(_, e)| e.clone()).collect())
+    }
+}
+
+#[async_trait]
+impl ThrottleStore for MemoryTx {
+    async fn get_throttle(&mut self, portal: PortalId, key: &str) -> Result<Option<ThrottleState>> {
+        Ok(self.state.throttle.get(&(portal, key.to_owned())).cloned())
+    }
+
+    async fn put_throttle(&mut self, portal: PortalId, key: &str, state: &ThrottleState) -> Result<()> {
+        self.write(|s| &mut s.throttle, (portal, key.to_owned()), Some(state.clone()));
+        Ok(())
+    }
+
+    async fn clear_throttle(&mut self, portal: PortalId, key: &str) -> Result<()> {
+        self.write(|s| &mut s.throttle, (portal, key.to_owned()), None::<ThrottleState>);
+        Ok(())
+    }
+}

@@ -1,0 +1,19 @@
+//! Domain types. Plain data with serde; behaviour lives in `services`.
+
+mod audit;
+mod ids;
+mod invitation;
+mod portal;
+mod session;
+mod throttle;
+mod token;
+mod user;
+
+pub use audit::{escape_controls, AuditEvent, AuditOutcome};
+pub use ids::{AuditEventId, InvitationId, PortalId, SessionId, TokenId, UserId};
+pub use invitation::Invitation;
+pub use portal::{validate_slug, Portal, PortalMode};
+pub use session::{Principal, Session};
+pub use throttle::ThrottleState;
+pub use token::{OneTimeToken, TokenPurpose};
+pub use user::{MemberStatus, Membership, PasswordCredential, Role, User};

@@ -1,0 +1,17 @@
+//! Ports: the traits an adapter implements. Small, object-safe, held as `Arc<dyn …>`, and
+//! written only in portal domain types.
+
+mod authorizer;
+mod clock;
+mod hasher;
+mod password_list;
+mod storage;
+
+pub use authorizer::{ops, Authorizer};
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use hasher::{PasswordHasher, Verification};
+pub use password_list::{NoBlocklist, PasswordBlocklist};
+pub use storage::{
+    AuditLog, CredentialStore, InvitationStore, MembershipStore, PortalStore, SessionStore, Storage, ThrottleStore,
+    TokenStore, Transaction, UserStore,
+};

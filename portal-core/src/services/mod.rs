@@ -1,0 +1,3 @@
+//! Use cases, written only against ports.
+
+pub mod access;

@@ -1,0 +1,3 @@
+//! The storage conformance suite on the in-memory reference store.
+
+portal_core::storage_conformance!(portal_core::memory::MemoryStore::new());
