@@ -1,1 +1,17 @@
-//! placeholder
+//! # portal-auth
+//!
+//! Authentication and authorization building blocks for the portal engine, each implementing a
+//! `portal-core` port:
+//!
+//! - [`Argon2Hasher`] — argon2id password hashing (OWASP minimum parameters by default);
+//! - [`ZxcvbnBlocklist`] — common and guessable passwords, from zxcvbn's lists and matchers;
+//! - [`CasbinAuthorizer`] — casbin-rs RBAC with the portal as the domain.
+#![deny(missing_docs)]
+
+mod argon2_hasher;
+mod blocklist;
+mod casbin_authorizer;
+
+pub use argon2_hasher::{Argon2Config, Argon2Hasher};
+pub use blocklist::ZxcvbnBlocklist;
+pub use casbin_authorizer::{CasbinAuthorizer, DEFAULT_MODEL, DEFAULT_POLICY};
