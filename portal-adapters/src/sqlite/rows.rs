@@ -1,0 +1,148 @@
+//! Conversions between SQLite rows and portal records.
+
+use chrono::{DateTime, Utc};
+use portal_core::model::{
+    AuditEvent, AuditOutcome, Invitation, MemberStatus, Membership, OneTimeToken, PasswordCredential, Portal,
+    PortalMode, Role, Session, TokenPurpose, User,
+};
+use portal_core::secret::TokenHash;
+use portal_core::{Error, Result};
+use sqlx::sqlite::SqliteRow;
+use sqlx::Row;
+use std::str::FromStr;
+
+use super::map_err;
+
+/// Microseconds since the epoch.
+pub(crate) fn ts(t: DateTime<Utc>) -> i64 {
+    t.timestamp_micros()
+}
+
+fn dt(us: i64) -> Result<DateTime<Utc>> {
+    DateTime::from_timestamp_micros(us).ok_or_else(|| Error::internal("stored timestamp out of range"))
+}
+
+fn opt_dt(us: Option<i64>) -> Result<Option<DateTime<Utc>>> {
+    us.map(dt).transpose()
+}
+
+fn get<'r, T: sqlx::Decode<'r, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite>>(row: &'r SqliteRow, col: &str) -> Result<T> {
+    row.try_get(col).map_err(map_err)
+}
+
+fn id<T: FromStr<Err = Error>>(row: &SqliteRow, col: &str) -> Result<T> {
+    get::<String>(row, col)?.parse()
+}
+
+fn version(row: &SqliteRow) -> Result<u64> {
+    u64::try_from(get::<i64>(row, "version")?).map_err(|_| Error::internal("negative version"))
+}
+
+pub(crate) fn portal(row: &SqliteRow) -> Result<Portal> {
+    Ok(Portal {
+        id: id(row, "id")?,
+        slug: get(row, "slug")?,
+        name: get(row, "name")?,
+        mode: PortalMode::parse(&get::<String>(row, "mode")?)?,
+        created_at: dt(get(row, "created_at")?)?,
+        version: version(row)?,
+    })
+}
+
+pub(crate) fn user(row: &SqliteRow) -> Result<User> {
+    Ok(User {
+        id: id(row, "id")?,
+        portal_id: id(row, "portal_id")?,
+        email: get(row, "email")?,
+        display_name: get(row, "display_name")?,
+        mfa_enabled: get(row, "mfa_enabled")?,
+        created_at: dt(get(row, "created_at")?)?,
+        version: version(row)?,
+    })
+}
+
+pub(crate) fn roles_json(roles: &[Role]) -> Result<String> {
+    serde_json::to_string(roles).map_err(|e| Error::internal("roles do not serialize").with_source(e))
+}
+
+pub(crate) fn membership(row: &SqliteRow) -> Result<Membership> {
+    let roles: Vec<Role> = serde_json::from_str(&get::<String>(row, "roles")?)
+        .map_err(|e| Error::internal("stored roles are malformed").with_source(e))?;
+    Ok(Membership {
+        portal_id: id(row, "portal_id")?,
+        user_id: id(row, "user_id")?,
+        roles,
+        status: MemberStatus::parse(&get::<String>(row, "status")?)?,
+        updated_at: dt(get(row, "updated_at")?)?,
+        version: version(row)?,
+    })
+}
+
+pub(crate) fn credential(row: &SqliteRow) -> Result<PasswordCredential> {
+    Ok(PasswordCredential {
+        portal_id: id(row, "portal_id")?,
+        user_id: id(row, "user_id")?,
+        phc: get(row, "phc")?,
+        updated_at: dt(get(row, "updated_at")?)?,
+    })
+}
+
+fn hash(row: &SqliteRow) -> Result<TokenHash> {
+    TokenHash::from_slice(&get::<Vec<u8>>(row, "token_hash")?)
+}
+
+pub(crate) fn session(row: &SqliteRow) -> Result<Session> {
+    Ok(Session {
+        id: id(row, "id")?,
+        portal_id: id(row, "portal_id")?,
+        user_id: id(row, "user_id")?,
+        token_hash: hash(row)?,
+        created_at: dt(get(row, "created_at")?)?,
+        last_seen_at: dt(get(row, "last_seen_at")?)?,
+        expires_at: dt(get(row, "expires_at")?)?,
+        auth_time: dt(get(row, "auth_time")?)?,
+    })
+}
+
+pub(crate) fn invitation(row: &SqliteRow) -> Result<Invitation> {
+    Ok(Invitation {
+        id: id(row, "id")?,
+        portal_id: id(row, "portal_id")?,
+        email: get(row, "email")?,
+        role: Role::new(get::<String>(row, "role")?)?,
+        token_hash: hash(row)?,
+        invited_by: get::<Option<String>>(row, "invited_by")?.map(|s| s.parse()).transpose()?,
+        created_at: dt(get(row, "created_at")?)?,
+        expires_at: dt(get(row, "expires_at")?)?,
+        accepted_at: opt_dt(get(row, "accepted_at")?)?,
+        revoked_at: opt_dt(get(row, "revoked_at")?)?,
+    })
+}
+
+pub(crate) fn token(row: &SqliteRow) -> Result<OneTimeToken> {
+    Ok(OneTimeToken {
+        id: id(row, "id")?,
+        portal_id: id(row, "portal_id")?,
+        user_id: id(row, "user_id")?,
+        purpose: TokenPurpose::parse(&get::<String>(row, "purpose")?)?,
+        token_hash: hash(row)?,
+        created_at: dt(get(row, "created_at")?)?,
+        expires_at: dt(get(row, "expires_at")?)?,
+        used_at: opt_dt(get(row, "used_at")?)?,
+    })
+}
+
+pub(crate) fn audit(row: &SqliteRow) -> Result<AuditEvent> {
+    Ok(AuditEvent {
+        id: id(row, "id")?,
+        portal_id: id(row, "portal_id")?,
+        at: dt(get(row, "at")?)?,
+        actor: get::<Option<String>>(row, "actor")?.map(|s| s.parse()).transpose()?,
+        action: get(row, "action")?,
+        target: get(row, "target")?,
+        outcome: AuditOutcome::parse(&get::<String>(row, "outcome")?),
+        request_id: get(row, "request_id")?,
+        details: serde_json::from_str(&get::<String>(row, "details")?)
+            .map_err(|e| Error::internal("stored audit details are malformed").with_source(e))?,
+    })
+}
