@@ -1,1 +1,140 @@
-//! placeholder
+#![doc = include_str!("../README.md")]
+#![deny(missing_docs)]
+
+use std::path::Path;
+use std::sync::Arc;
+
+pub use portal_adapters as adapters;
+pub use portal_auth as auth;
+pub use portal_core as core;
+
+use portal_adapters::sqlite::SqliteStore;
+use portal_auth::{Argon2Hasher, CasbinAuthorizer, ZxcvbnBlocklist};
+use portal_core::memory::MemoryStore;
+use portal_core::ports::{Authorizer, Clock, PasswordBlocklist, PasswordHasher, Storage, SystemClock};
+use portal_core::services::access::{AccessConfig, AccessPorts, AccessService};
+use portal_core::{Error, ErrorKind, Result};
+
+/// The names most host code needs.
+pub mod prelude {
+    pub use crate::{Portal, PortalBuilder};
+    pub use portal_core::model::{MemberStatus, PortalId, PortalMode, Principal, Role, UserId};
+    pub use portal_core::services::access::{
+        AcceptInvitation, AccessConfig, LoginRequest, MemberQuery, NewPortal, Registration,
+    };
+    pub use portal_core::{Error, ErrorKind, Result};
+}
+
+/// An assembled portal engine. Cheap to clone (one `Arc` inside), so it can be a web
+/// framework's shared state as it is.
+#[derive(Clone)]
+pub struct Portal {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    access: AccessService,
+}
+
+impl Portal {
+    /// Start assembling a portal from ports.
+    pub fn builder() -> PortalBuilder {
+        PortalBuilder::default()
+    }
+
+    /// Everything in memory (nothing survives the process): for tests, examples and trials.
+    pub async fn in_memory() -> Result<Portal> {
+        Portal::builder().storage(MemoryStore::new()).build().await
+    }
+
+    /// The embedded default: a SQLite database at `dir/portal.db` (created with `dir` if
+    /// missing), argon2id hashing, the zxcvbn block list and the default casbin policy.
+    pub async fn embedded(dir: impl AsRef<Path>) -> Result<Portal> {
+        let dir = dir.as_ref();
+        std::fs::create_dir_all(dir).map_err(|e| {
+            Error::new(ErrorKind::Unavailable, "cannot create the data directory")
+                .with_context("dir", dir.display())
+                .with_source(e)
+        })?;
+        let store = SqliteStore::open(dir.join("portal.db")).await?;
+        Portal::builder().storage(store).build().await
+    }
+
+    /// Portals, membership, sign-in, sessions, passwords.
+    pub fn access(&self) -> &AccessService {
+        &self.inner.access
+    }
+}
+
+/// Assembles a [`Portal`]. Storage is required; every other port has a default.
+#[derive(Default)]
+pub struct PortalBuilder {
+    storage: Option<Arc<dyn Storage>>,
+    hasher: Option<Arc<dyn PasswordHasher>>,
+    authorizer: Option<Arc<dyn Authorizer>>,
+    clock: Option<Arc<dyn Clock>>,
+    blocklist: Option<Arc<dyn PasswordBlocklist>>,
+    access: AccessConfig,
+}
+
+impl PortalBuilder {
+    /// Where everything is stored (required).
+    pub fn storage(mut self, storage: impl Storage) -> Self {
+        self.storage = Some(Arc::new(storage));
+        self
+    }
+
+    /// Storage already behind an `Arc` (to share one store between portals or with tests).
+    pub fn storage_arc(mut self, storage: Arc<dyn Storage>) -> Self {
+        self.storage = Some(storage);
+        self
+    }
+
+    /// Password hashing (default: [`Argon2Hasher`] with OWASP minimum parameters).
+    pub fn hasher(mut self, hasher: impl PasswordHasher) -> Self {
+        self.hasher = Some(Arc::new(hasher));
+        self
+    }
+
+    /// Authorization (default: [`CasbinAuthorizer`] with the shipped model and policy).
+    pub fn authorizer(mut self, authorizer: impl Authorizer) -> Self {
+        self.authorizer = Some(Arc::new(authorizer));
+        self
+    }
+
+    /// Time (default: the system clock).
+    pub fn clock_arc(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = Some(clock);
+        self
+    }
+
+    /// Common-password block list (default: [`ZxcvbnBlocklist`]).
+    pub fn blocklist(mut self, blocklist: impl PasswordBlocklist) -> Self {
+        self.blocklist = Some(Arc::new(blocklist));
+        self
+    }
+
+    /// Access settings (password policy, throttling, timeouts, sign-up role).
+    pub fn access_config(mut self, config: AccessConfig) -> Self {
+        self.access = config;
+        self
+    }
+
+    /// Build the portal. `ConfigInvalid` if storage is missing or a setting is unsafe.
+    pub async fn build(self) -> Result<Portal> {
+        let storage = self.storage.ok_or_else(|| Error::new(ErrorKind::ConfigInvalid, "no storage configured"))?;
+        let authorizer = match self.authorizer {
+            Some(a) => a,
+            None => Arc::new(CasbinAuthorizer::with_default_policy().await?),
+        };
+        let ports = AccessPorts {
+            storage,
+            hasher: self.hasher.unwrap_or_else(|| Arc::new(Argon2Hasher::default())),
+            authorizer,
+            clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
+            blocklist: self.blocklist.unwrap_or_else(|| Arc::new(ZxcvbnBlocklist)),
+        };
+        let access = AccessService::new(ports, self.access)?;
+        Ok(Portal { inner: Arc::new(Inner { access }) })
+    }
+}
