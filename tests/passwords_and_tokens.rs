@@ -205,7 +205,7 @@ async fn t3_set_password_is_unreachable_without_a_valid_token() {
     let (pid, admin) = h.portal_with_admin(PortalMode::Public).await;
     h.member(pid, &admin, "ann@example.org").await;
     let anon = Principal::anonymous(pid);
-    for bad in ["", "x", &SecretToken::generate().unwrap().expose().to_owned(), &"A".repeat(43)] {
+    for bad in ["", "x", SecretToken::generate().unwrap().expose(), &"A".repeat(43)] {
         let e = h.access().reset_password(&anon, bad, "violet tractor under rain").await.unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Unauthenticated);
     }
