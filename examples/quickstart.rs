@@ -6,6 +6,16 @@
 
 use portal::prelude::*;
 
+/// Sign in with email and password, as a login form would.
+async fn sign_in(
+    access: &portal::core::services::access::AccessService,
+    visitor: &Principal,
+    email: &str,
+    password: &str,
+) -> portal::core::Result<portal::core::services::access::SignedIn> {
+    access.login(visitor, LoginRequest { email: email.into(), password: password.into(), replaces: None }).await
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let dir = std::path::Path::new("data/quickstart");
@@ -38,16 +48,7 @@ async fn main() -> anyhow::Result<()> {
             },
         )
         .await?;
-    let admin = access
-        .login(
-            &visitor,
-            LoginRequest {
-                email: "owner@acme.example".into(),
-                password: "orchid lantern quietly hums".into(),
-                replaces: None,
-            },
-        )
-        .await?;
+    let admin = sign_in(access, &visitor, "owner@acme.example", "orchid lantern quietly hums").await?;
     println!("owner signed in; roles {:?}", admin.principal.roles);
 
     // 3. A customer signs up. The portal is restricted, so the request waits for approval and
@@ -63,16 +64,7 @@ async fn main() -> anyhow::Result<()> {
         )
         .await?;
     println!("sign-up received (portal is {:?})", receipt.mode);
-    let too_early = access
-        .login(
-            &visitor,
-            LoginRequest {
-                email: "mika@customer.example".into(),
-                password: "paper kites over the harbour".into(),
-                replaces: None,
-            },
-        )
-        .await;
+    let too_early = sign_in(access, &visitor, "mika@customer.example", "paper kites over the harbour").await;
     println!("login before approval: {}", too_early.err().map(|e| e.kind().to_string()).unwrap_or_default());
 
     // 4. The admin works through the approval queue.
@@ -89,16 +81,7 @@ async fn main() -> anyhow::Result<()> {
     }
 
     // 5. The customer signs in; the host keeps the token in a cookie and validates it per request.
-    let signed_in = access
-        .login(
-            &visitor,
-            LoginRequest {
-                email: "mika@customer.example".into(),
-                password: "paper kites over the harbour".into(),
-                replaces: None,
-            },
-        )
-        .await?;
+    let signed_in = sign_in(access, &visitor, "mika@customer.example", "paper kites over the harbour").await?;
     let principal = access.validate_session(pid, signed_in.token.expose()).await?;
     println!(
         "session valid for user {} with roles {:?}",

@@ -97,6 +97,11 @@ impl Harness {
         self.portal.access()
     }
 
+    /// The injected clock's current time.
+    pub fn now(&self) -> chrono::DateTime<Utc> {
+        self.clock.now()
+    }
+
     pub fn verifies(&self) -> usize {
         self.verifies.load(Ordering::SeqCst)
     }
