@@ -7,7 +7,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, HashMap};
-use std::hash::Hash;
+use std::hash::{BuildHasher, Hash, Hasher};
 use std::sync::Arc;
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
@@ -17,8 +17,8 @@ use crate::model::{
     Portal, PortalId, Session, SessionId, ThrottleState, TokenPurpose, User, UserId,
 };
 use crate::ports::{
-    AuditLog, CredentialStore, InvitationStore, MembershipStore, PortalStore, SessionStore, Storage, ThrottleStore,
-    TokenStore, Transaction, UserStore,
+    AuditLog, CredentialStore, InvitationStore, MembershipStore, PortalStore, SessionRecord, SessionStore, Storage,
+    ThrottleStore, TokenStore, Transaction, UserStore,
 };
 use crate::secret::TokenHash;
 
@@ -30,13 +30,42 @@ struct State {
     user_emails: HashMap<(PortalId, String), UserId>,
     memberships: BTreeMap<(PortalId, UserId), Membership>,
     credentials: HashMap<(PortalId, UserId), PasswordCredential>,
-    sessions: HashMap<(PortalId, TokenHash), Session>,
+    sessions: HashMap<(PortalId, TokenHash), Session, DigestKeyed>,
     session_ids: HashMap<(PortalId, SessionId), TokenHash>,
     invitations: HashMap<(PortalId, InvitationId), Invitation>,
     invitation_tokens: HashMap<(PortalId, TokenHash), InvitationId>,
     tokens: HashMap<(PortalId, TokenHash), OneTimeToken>,
     audit: BTreeMap<(PortalId, AuditEventId), AuditEvent>,
     throttle: HashMap<(PortalId, String), ThrottleState>,
+}
+
+/// Hashing for maps keyed by server-generated ids and SHA-256 digests: nobody outside can choose
+/// such keys to collide, so a multiply-fold over the bytes is as safe as SipHash and much
+/// cheaper on the per-request session lookup. Never use it for keys a client picks (emails).
+#[derive(Clone, Copy, Default)]
+struct DigestKeyed;
+
+impl BuildHasher for DigestKeyed {
+    type Hasher = FoldHasher;
+    fn build_hasher(&self) -> FoldHasher {
+        FoldHasher(0)
+    }
+}
+
+struct FoldHasher(u64);
+
+impl Hasher for FoldHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.0 = (self.0.rotate_left(26) ^ u64::from_le_bytes(word)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
 }
 
 /// The in-memory store. Clones share the same data.
@@ -57,6 +86,18 @@ impl Storage for MemoryStore {
     async fn begin(&self) -> Result<Box<dyn Transaction>> {
         Ok(Box::new(MemoryTx { state: self.state.clone().lock_owned().await, undo: Vec::new() }))
     }
+
+    async fn find_session_record(&self, portal: PortalId, token_hash: &TokenHash) -> Result<Option<SessionRecord>> {
+        // Uncontended (the common case) the lock is taken without building a wait future.
+        let state = match self.state.try_lock() {
+            Ok(state) => state,
+            Err(_) => self.state.lock().await,
+        };
+        Ok(state.sessions.get(&(portal, *token_hash)).map(|session| SessionRecord {
+            session: session.clone(),
+            membership: state.memberships.get(&(portal, session.user_id)).cloned(),
+        }))
+    }
 }
 
 type Undo = Box<dyn FnOnce(&mut State) + Send>;
@@ -66,7 +107,7 @@ trait Table<K, V> {
     fn put(&mut self, k: K, v: Option<V>) -> Option<V>;
 }
 
-impl<K: Hash + Eq, V> Table<K, V> for HashMap<K, V> {
+impl<K: Hash + Eq, V, S: BuildHasher> Table<K, V> for HashMap<K, V, S> {
     fn put(&mut self, k: K, v: Option<V>) -> Option<V> {
         match v {
             Some(v) => self.insert(k, v),

@@ -30,12 +30,8 @@ impl SecretToken {
     /// Wrap a token received from a client. Anything that is not 43 URL-safe base64 characters
     /// cannot be one of ours; it is refused before any lookup.
     pub fn parse(s: &str) -> Result<Self> {
-        let ok = s.len() == 43 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-        if ok {
-            Ok(SecretToken(s.to_owned()))
-        } else {
-            Err(Error::new(ErrorKind::Unauthenticated, "malformed token"))
-        }
+        check_shape(s)?;
+        Ok(SecretToken(s.to_owned()))
     }
 
     /// The token text, to send to its owner (cookie, email link). Never log it.
@@ -46,6 +42,28 @@ impl SecretToken {
     /// The hash under which it is stored.
     pub fn hash(&self) -> TokenHash {
         TokenHash(Sha256::digest(self.0.as_bytes()).into())
+    }
+}
+
+/// Which bytes may appear in a token: the URL-safe base64 alphabet.
+const TOKEN_ALPHABET: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric() || c == b'-' || c == b'_';
+        b += 1;
+    }
+    table
+};
+
+/// Refuse anything that is not 43 URL-safe base64 characters: it cannot be one of our tokens.
+fn check_shape(s: &str) -> Result<()> {
+    let ok = s.len() == 43 && s.bytes().fold(true, |ok, b| ok & TOKEN_ALPHABET[usize::from(b)]);
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::new(ErrorKind::Unauthenticated, "malformed token"))
     }
 }
 
@@ -64,6 +82,13 @@ impl TokenHash {
     /// The raw bytes.
     pub fn as_bytes(&self) -> &[u8; 32] {
         &self.0
+    }
+
+    /// The hash of a token as a client presented it, checked like [`SecretToken::parse`] but
+    /// without keeping a copy of the secret (the per-request path).
+    pub fn of_presented(token: &str) -> Result<Self> {
+        check_shape(token)?;
+        Ok(TokenHash(Sha256::digest(token.as_bytes()).into()))
     }
 
     /// Rebuild from stored bytes.

@@ -13,7 +13,9 @@ mod rows;
 mod tx;
 
 use async_trait::async_trait;
-use portal_core::ports::{Storage, Transaction};
+use portal_core::model::PortalId;
+use portal_core::ports::{SessionRecord, Storage, Transaction};
+use portal_core::secret::TokenHash;
 use portal_core::{Error, ErrorKind, Result};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use std::path::Path;
@@ -78,5 +80,17 @@ impl Storage for SqliteStore {
     async fn begin(&self) -> Result<Box<dyn Transaction>> {
         let tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(map_err)?;
         Ok(Box::new(tx::SqliteTx { tx }))
+    }
+
+    /// One statement in autocommit mode: a consistent snapshot that takes no write lock, so
+    /// with WAL it never waits for another process's writer.
+    async fn find_session_record(&self, portal: PortalId, token_hash: &TokenHash) -> Result<Option<SessionRecord>> {
+        let row = sqlx::query(rows::SESSION_RECORD_SQL)
+            .bind(portal.to_string())
+            .bind(token_hash.as_bytes().to_vec())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map_err)?;
+        row.as_ref().map(rows::session_record).transpose()
     }
 }

@@ -5,6 +5,7 @@ use portal_core::model::{
     AuditEvent, AuditOutcome, Invitation, MemberStatus, Membership, OneTimeToken, PasswordCredential, Portal,
     PortalMode, Role, Session, TokenPurpose, User,
 };
+use portal_core::ports::SessionRecord;
 use portal_core::secret::TokenHash;
 use portal_core::{Error, Result};
 use sqlx::sqlite::SqliteRow;
@@ -66,16 +67,38 @@ pub(crate) fn roles_json(roles: &[Role]) -> Result<String> {
 }
 
 pub(crate) fn membership(row: &SqliteRow) -> Result<Membership> {
-    let roles: Vec<Role> = serde_json::from_str(&get::<String>(row, "roles")?)
+    membership_cols(row, ["portal_id", "user_id", "roles", "status", "updated_at", "version"])
+}
+
+/// A membership read from the named columns (joins rename them).
+fn membership_cols(row: &SqliteRow, [portal, user, roles, status, updated, ver]: [&str; 6]) -> Result<Membership> {
+    let roles: Vec<Role> = serde_json::from_str(&get::<String>(row, roles)?)
         .map_err(|e| Error::internal("stored roles are malformed").with_source(e))?;
     Ok(Membership {
-        portal_id: id(row, "portal_id")?,
-        user_id: id(row, "user_id")?,
+        portal_id: id(row, portal)?,
+        user_id: id(row, user)?,
         roles,
-        status: MemberStatus::parse(&get::<String>(row, "status")?)?,
-        updated_at: dt(get(row, "updated_at")?)?,
-        version: version(row)?,
+        status: MemberStatus::parse(&get::<String>(row, status)?)?,
+        updated_at: dt(get(row, updated)?)?,
+        version: u64::try_from(get::<i64>(row, ver)?).map_err(|_| Error::internal("negative version"))?,
     })
+}
+
+/// Columns of [`SESSION_RECORD_SQL`]: a session joined with its member's membership.
+pub(crate) const SESSION_RECORD_SQL: &str = "SELECT s.*, m.portal_id AS m_portal_id, m.user_id AS m_user_id, \
+     m.roles AS m_roles, m.status AS m_status, m.updated_at AS m_updated_at, m.version AS m_version \
+     FROM sessions s LEFT JOIN memberships m ON m.portal_id = s.portal_id AND m.user_id = s.user_id \
+     WHERE s.portal_id = ? AND s.token_hash = ?";
+
+pub(crate) fn session_record(row: &SqliteRow) -> Result<SessionRecord> {
+    let membership = match get::<Option<String>>(row, "m_status")? {
+        Some(_) => Some(membership_cols(
+            row,
+            ["m_portal_id", "m_user_id", "m_roles", "m_status", "m_updated_at", "m_version"],
+        )?),
+        None => None,
+    };
+    Ok(SessionRecord { session: session(row)?, membership })
 }
 
 pub(crate) fn credential(row: &SqliteRow) -> Result<PasswordCredential> {

@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt;
+use std::sync::Arc;
 
 use super::{PortalId, UserId};
 use crate::error::{Error, Result};
@@ -28,9 +29,11 @@ pub struct User {
 }
 
 /// A role name such as `customer` or `admin`: 1–64 characters of `a-z`, `0-9`, `_` and `-`.
+///
+/// Shared, immutable text: cloning a role (every validated request does) copies a pointer.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
-pub struct Role(String);
+pub struct Role(Arc<str>);
 
 impl Role {
     /// The role everyone has before signing in.
@@ -49,7 +52,7 @@ impl Role {
             && name.len() <= 64
             && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
         if ok {
-            Ok(Role(name))
+            Ok(Role(name.into()))
         } else {
             Err(Error::invalid_input("role names are 1-64 characters of a-z, 0-9, '_' and '-'"))
         }
@@ -85,7 +88,7 @@ impl TryFrom<String> for Role {
 
 impl From<Role> for String {
     fn from(r: Role) -> String {
-        r.0
+        r.0.as_ref().to_owned()
     }
 }
 

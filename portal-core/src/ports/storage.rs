@@ -283,9 +283,39 @@ pub trait Transaction:
     async fn rollback(self: Box<Self>) -> Result<()>;
 }
 
+/// A session together with its user's membership, read as one consistent snapshot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRecord {
+    /// The session.
+    pub session: Session,
+    /// The user's membership in the session's portal, if there still is one.
+    pub membership: Option<Membership>,
+}
+
 /// A storage backend: hands out transactions. Cheap to share (`Arc<dyn Storage>`).
 #[async_trait]
 pub trait Storage: Send + Sync + 'static {
     /// Start a transaction. Callers keep it short and never hold two at once in one task.
     async fn begin(&self) -> Result<Box<dyn Transaction>>;
+
+    /// The per-request read: the session stored under `token_hash` and its user's membership,
+    /// in one consistent read that writes nothing. The default runs `find_session` and
+    /// `get_membership` in a transaction; adapters override it with one lookup or statement.
+    ///
+    /// # Behavior
+    /// - returns the session and its member's current membership, as a transaction would.
+    /// - an unknown hash, or another portal's session, returns `Ok(None)`.
+    /// - a membership change committed before the call is visible to it.
+    async fn find_session_record(&self, portal: PortalId, token_hash: &TokenHash) -> Result<Option<SessionRecord>> {
+        let mut tx = self.begin().await?;
+        let record = match tx.find_session(portal, token_hash).await? {
+            Some(session) => {
+                let membership = tx.get_membership(portal, session.user_id).await?;
+                Some(SessionRecord { session, membership })
+            }
+            None => None,
+        };
+        tx.commit().await?;
+        Ok(record)
+    }
 }

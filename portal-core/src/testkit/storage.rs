@@ -260,6 +260,63 @@ pub async fn session_find_unknown_is_none(store: Store) {
     assert_eq!(t.find_session(p.id, &token.hash()).await.unwrap(), None);
 }
 
+/// `Storage::find_session_record` returns the session with its member's membership, as a
+/// transaction reading both would.
+pub async fn session_record_matches_transactional_reads(store: Store) {
+    let p = new_portal(&store).await;
+    let u = new_user(&store, p.id).await;
+    let (s, token) = fx::session(p.id, u.id);
+    let mut t = tx(&store).await;
+    t.insert_session(&s).await.unwrap();
+    t.commit().await.unwrap();
+    let record = store.find_session_record(p.id, &token.hash()).await.unwrap().expect("record");
+    let mut t = tx(&store).await;
+    assert_eq!(record.session, s);
+    assert_eq!(record.membership, t.get_membership(p.id, u.id).await.unwrap());
+    assert!(record.membership.is_some());
+}
+
+/// `Storage::find_session_record`: an unknown hash or another portal's session is `None`.
+pub async fn session_record_unknown_or_other_portal_is_none(store: Store) {
+    let p = new_portal(&store).await;
+    let other = new_portal(&store).await;
+    let u = new_user(&store, p.id).await;
+    let (s, token) = fx::session(p.id, u.id);
+    let mut t = tx(&store).await;
+    t.insert_session(&s).await.unwrap();
+    t.commit().await.unwrap();
+    let (_, unknown) = fx::session(p.id, u.id);
+    assert_eq!(store.find_session_record(p.id, &unknown.hash()).await.unwrap(), None);
+    assert_eq!(store.find_session_record(other.id, &token.hash()).await.unwrap(), None);
+}
+
+/// `Storage::find_session_record` sees a membership change committed before it; a user with
+/// no membership reads with `membership: None`.
+pub async fn session_record_sees_committed_membership_changes(store: Store) {
+    let p = new_portal(&store).await;
+    let u = new_user(&store, p.id).await;
+    let (s, token) = fx::session(p.id, u.id);
+    let mut t = tx(&store).await;
+    t.insert_session(&s).await.unwrap();
+    let mut m = t.get_membership(p.id, u.id).await.unwrap().unwrap();
+    t.commit().await.unwrap();
+    m.status = MemberStatus::Suspended;
+    let mut t = tx(&store).await;
+    t.update_membership(&m).await.unwrap();
+    t.commit().await.unwrap();
+    let record = store.find_session_record(p.id, &token.hash()).await.unwrap().expect("record");
+    assert_eq!(record.membership.map(|m| m.status), Some(MemberStatus::Suspended));
+    // A session of a user without a membership reads with `membership: None`.
+    let loner = fx::user(p.id);
+    let (orphan, orphan_token) = fx::session(p.id, loner.id);
+    let mut t = tx(&store).await;
+    t.insert_user(&loner).await.unwrap();
+    t.insert_session(&orphan).await.unwrap();
+    t.commit().await.unwrap();
+    let record = store.find_session_record(p.id, &orphan_token.hash()).await.unwrap().expect("record");
+    assert_eq!(record.membership, None);
+}
+
 /// `touch_session` moves `last_seen_at` of that session only.
 pub async fn session_touch_updates_only_that_session(store: Store) {
     let p = new_portal(&store).await;

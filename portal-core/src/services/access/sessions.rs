@@ -9,8 +9,8 @@ use crate::model::{
     AuditEvent, AuditOutcome, MemberStatus, Membership, PortalId, Principal, Role, Session, SessionId, User, UserId,
 };
 use crate::normalize;
-use crate::ports::ops;
-use crate::secret::{Password, SecretToken};
+use crate::ports::{ops, SessionRecord};
+use crate::secret::{Password, SecretToken, TokenHash};
 
 /// A sign-in form.
 #[derive(Debug, Clone)]
@@ -204,34 +204,40 @@ impl AccessService {
     /// Turn a bearer token into the principal it stands for, or `Unauthenticated` if it is
     /// unknown, expired (idle or absolute), or its member is no longer active. Roles are read
     /// fresh on every call, so a revoked role is gone on the next request (S5).
+    ///
+    /// The common case is one read and no write; a transaction is opened only to expire the
+    /// session, end the sessions of an inactive member, or record use (at most once per
+    /// `session_touch_interval_secs`).
     pub async fn validate_session(&self, portal: PortalId, token: &str) -> Result<Principal> {
-        let token = SecretToken::parse(token)?;
-        let hash = token.hash();
+        let hash = TokenHash::of_presented(token)?;
         let now = self.now();
-        let mut tx = self.begin().await?;
-        let session = tx
-            .find_session(portal, &hash)
+        let SessionRecord { session, membership } = self
+            .ports
+            .storage
+            .find_session_record(portal, &hash)
             .await?
             .ok_or_else(|| Error::new(ErrorKind::Unauthenticated, "unknown session"))?;
-        let idle = AccessConfig::secs(self.config.session_idle_timeout_secs);
-        if now >= session.expires_at || now - session.last_seen_at >= idle {
+        let unused_for = now - session.last_seen_at;
+        if now >= session.expires_at || unused_for >= AccessConfig::secs(self.config.session_idle_timeout_secs) {
+            let mut tx = self.begin().await?;
             tx.delete_session(portal, session.id).await?;
             tx.commit().await?;
             return Err(Error::new(ErrorKind::Unauthenticated, "session expired"));
         }
-        let membership = tx.get_membership(portal, session.user_id).await?;
         let roles: Vec<Role> = match membership {
             Some(m) if m.status == MemberStatus::Active => m.roles,
             _ => {
+                let mut tx = self.begin().await?;
                 tx.delete_user_sessions(portal, session.user_id, None).await?;
                 tx.commit().await?;
                 return Err(Error::new(ErrorKind::Unauthenticated, "account is not active"));
             }
         };
-        if now - session.last_seen_at >= Duration::seconds(i64::from(self.config.session_touch_interval_secs)) {
+        if unused_for >= Duration::seconds(i64::from(self.config.session_touch_interval_secs)) {
+            let mut tx = self.begin().await?;
             tx.touch_session(portal, session.id, now).await?;
+            tx.commit().await?;
         }
-        tx.commit().await?;
         Ok(Principal {
             portal_id: portal,
             user_id: Some(session.user_id),
