@@ -28,10 +28,24 @@ pub fn run<F: Future<Output = ()>>(f: F) {
 /// Generate the storage conformance suite: one `#[test]` per behavior of every storage port,
 /// each named after the behavior it checks. `$make` is an expression (it may `.await`)
 /// evaluating to a value implementing [`crate::ports::Storage`].
+///
+/// `storage_conformance!(optional: expr)` takes an `Option` instead: with `None` (say, no
+/// database server configured) each test returns at once; the caller says why, once.
 #[macro_export]
 macro_rules! storage_conformance {
+    (optional: $make:expr) => {
+        $crate::__storage_conformance_list!(optional: $make);
+    };
     ($make:expr) => {
-        $crate::__storage_conformance_tests!($make;
+        $crate::__storage_conformance_list!(required: $make);
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __storage_conformance_list {
+    ($how:ident: $make:expr) => {
+        $crate::__storage_conformance_tests!($how: $make;
             portal_insert_then_get_by_id_and_slug,
             portal_get_unknown_is_none,
             portal_duplicate_slug_is_already_exists,
@@ -84,13 +98,25 @@ macro_rules! storage_conformance {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __storage_conformance_tests {
-    ($make:expr; $($name:ident),+ $(,)?) => {
+    (required: $make:expr; $($name:ident),+ $(,)?) => {
         $(
             #[test]
             fn $name() {
                 $crate::testkit::run(async {
                     let store = $make;
                     $crate::testkit::storage::$name(::std::sync::Arc::new(store)).await;
+                });
+            }
+        )+
+    };
+    (optional: $make:expr; $($name:ident),+ $(,)?) => {
+        $(
+            #[test]
+            fn $name() {
+                $crate::testkit::run(async {
+                    if let Some(store) = $make {
+                        $crate::testkit::storage::$name(::std::sync::Arc::new(store)).await;
+                    }
                 });
             }
         )+

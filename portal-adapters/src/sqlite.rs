@@ -7,90 +7,88 @@
 //! - One pooled connection: since every transaction holds the write lock anyway, more
 //!   connections would only busy-wait on it; the pool's queue orders waiters fairly instead.
 //!   Other processes on the same file wait up to `busy_timeout`.
-
-mod error;
-mod rows;
-mod tx;
+//!
+//! The statements themselves are shared with PostgreSQL (see the `sql` module).
 
 use async_trait::async_trait;
 use portal_core::model::PortalId;
 use portal_core::ports::{SessionRecord, Storage, Transaction};
 use portal_core::secret::TokenHash;
 use portal_core::{Error, ErrorKind, Result};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::sqlite::SqliteConnectOptions;
+use sqlx::AnyPool;
+use sqlx::{ConnectOptions, Executor};
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
-pub(crate) use error::map_err;
+use crate::sql::{self, map_err, Dialect, SqlStore};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+
+/// Set on every new connection: durability, lock waiting and integrity checks.
+const PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+                       PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;";
 
 /// The SQLite storage adapter. Cheap to clone (a pool handle).
 #[derive(Clone, Debug)]
 pub struct SqliteStore {
-    pool: SqlitePool,
+    inner: SqlStore,
 }
 
 impl SqliteStore {
     /// Open (creating if needed) the database file at `path` and bring its schema up to date.
     pub async fn open(path: impl AsRef<Path>) -> Result<Self> {
-        let options = SqliteConnectOptions::new()
-            .filename(path.as_ref())
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Full)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10));
-        Self::connect(options).await
+        sql::install_drivers();
+        let options = SqliteConnectOptions::new().filename(path.as_ref()).create_if_missing(true);
+        Self::connect(AnyConnectOptions::from_url(&options.to_url_lossy()).map_err(map_err)?, PRAGMAS).await
     }
 
     /// A private in-memory database, gone when the store is dropped; for tests.
     pub async fn open_in_memory() -> Result<Self> {
-        let options = SqliteConnectOptions::from_str("sqlite::memory:").map_err(map_err)?.foreign_keys(true);
-        Self::connect(options).await
+        sql::install_drivers();
+        let options = AnyConnectOptions::from_str("sqlite::memory:").map_err(map_err)?;
+        Self::connect(options, "PRAGMA foreign_keys = ON;").await
     }
 
-    async fn connect(options: SqliteConnectOptions) -> Result<Self> {
-        let pool = SqlitePoolOptions::new()
+    async fn connect(any: AnyConnectOptions, pragmas: &'static str) -> Result<Self> {
+        let pool = AnyPoolOptions::new()
             .max_connections(1)
             .min_connections(1)
             // An in-memory database lives as long as its connection: never recycle it.
             .idle_timeout(None)
             .max_lifetime(None)
             .acquire_timeout(Duration::from_secs(30))
-            .connect_with(options)
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    conn.execute(pragmas).await?;
+                    Ok(())
+                })
+            })
+            .connect_with(any)
             .await
             .map_err(map_err)?;
         MIGRATOR
             .run(&pool)
             .await
             .map_err(|e| Error::new(ErrorKind::Unavailable, "sqlite migration failed").with_source(e.to_string()))?;
-        Ok(SqliteStore { pool })
+        Ok(SqliteStore { inner: SqlStore { pool, dialect: Dialect::Sqlite } })
     }
 
     /// The underlying pool, for hosts that keep their own tables next to the portal's.
-    pub fn pool(&self) -> &SqlitePool {
-        &self.pool
+    pub fn pool(&self) -> &AnyPool {
+        &self.inner.pool
     }
 }
 
 #[async_trait]
 impl Storage for SqliteStore {
     async fn begin(&self) -> Result<Box<dyn Transaction>> {
-        let tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(map_err)?;
-        Ok(Box::new(tx::SqliteTx { tx }))
+        self.inner.begin().await
     }
 
-    /// One statement in autocommit mode: a consistent snapshot that takes no write lock, so
-    /// with WAL it never waits for another process's writer.
     async fn find_session_record(&self, portal: PortalId, token_hash: &TokenHash) -> Result<Option<SessionRecord>> {
-        let row = sqlx::query(rows::SESSION_RECORD_SQL)
-            .bind(portal.to_string())
-            .bind(token_hash.as_bytes().to_vec())
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(map_err)?;
-        row.as_ref().map(rows::session_record).transpose()
+        self.inner.find_session_record(portal, token_hash).await
     }
 }

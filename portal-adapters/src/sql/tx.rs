@@ -12,34 +12,34 @@ use portal_core::ports::{
 };
 use portal_core::secret::TokenHash;
 use portal_core::{Error, Result};
-use sqlx::sqlite::SqliteRow;
-use sqlx::Sqlite;
+use sqlx::any::AnyRow;
+use sqlx::Any;
 
 use super::map_err;
 use super::rows::{self, ts};
 
-pub(crate) struct SqliteTx {
-    pub(crate) tx: sqlx::Transaction<'static, Sqlite>,
+pub(crate) struct SqlTx {
+    pub(crate) tx: sqlx::Transaction<'static, Any>,
 }
 
-type Query<'q> = sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments<'q>>;
+type Query<'q> = sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>;
 
-impl SqliteTx {
+impl SqlTx {
     async fn exec(&mut self, q: Query<'_>) -> Result<u64> {
         q.execute(&mut *self.tx).await.map(|r| r.rows_affected()).map_err(map_err)
     }
 
-    async fn one<T>(&mut self, q: Query<'_>, decode: fn(&SqliteRow) -> Result<T>) -> Result<Option<T>> {
+    async fn one<T>(&mut self, q: Query<'_>, decode: fn(&AnyRow) -> Result<T>) -> Result<Option<T>> {
         q.fetch_optional(&mut *self.tx).await.map_err(map_err)?.as_ref().map(decode).transpose()
     }
 
-    async fn all<T>(&mut self, q: Query<'_>, decode: fn(&SqliteRow) -> Result<T>) -> Result<Vec<T>> {
+    async fn all<T>(&mut self, q: Query<'_>, decode: fn(&AnyRow) -> Result<T>) -> Result<Vec<T>> {
         q.fetch_all(&mut *self.tx).await.map_err(map_err)?.iter().map(decode).collect()
     }
 
     /// After a versioned update touched no row: `NotFound` if the row is gone, else `Conflict`.
     async fn stale_or_missing(&mut self, table: &'static str, portal: PortalId, key_col: &str, key: String) -> Error {
-        let sql = format!("SELECT 1 FROM {table} WHERE portal_id = ? AND {key_col} = ?");
+        let sql = format!("SELECT 1 FROM {table} WHERE portal_id = $1 AND {key_col} = $2");
         match sqlx::query(&sql).bind(portal.to_string()).bind(key).fetch_optional(&mut *self.tx).await {
             Ok(Some(_)) => Error::conflict("the record was changed by someone else"),
             Ok(None) => Error::not_found("no such record"),
@@ -49,7 +49,7 @@ impl SqliteTx {
 }
 
 #[async_trait]
-impl Transaction for SqliteTx {
+impl Transaction for SqlTx {
     async fn commit(self: Box<Self>) -> Result<()> {
         self.tx.commit().await.map_err(map_err)
     }
@@ -60,34 +60,35 @@ impl Transaction for SqliteTx {
 }
 
 #[async_trait]
-impl PortalStore for SqliteTx {
+impl PortalStore for SqlTx {
     async fn insert_portal(&mut self, p: &Portal) -> Result<()> {
-        let q =
-            sqlx::query("INSERT INTO portals (id, slug, name, mode, created_at, version) VALUES (?, ?, ?, ?, ?, ?)")
-                .bind(p.id.to_string())
-                .bind(&p.slug)
-                .bind(&p.name)
-                .bind(p.mode.as_str())
-                .bind(ts(p.created_at))
-                .bind(p.version as i64);
+        let q = sqlx::query(
+            "INSERT INTO portals (id, slug, name, mode, created_at, version) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(p.id.to_string())
+        .bind(&p.slug)
+        .bind(&p.name)
+        .bind(p.mode.as_str())
+        .bind(ts(p.created_at))
+        .bind(p.version as i64);
         self.exec(q).await.map(|_| ())
     }
 
     async fn get_portal(&mut self, id: PortalId) -> Result<Option<Portal>> {
-        self.one(sqlx::query("SELECT * FROM portals WHERE id = ?").bind(id.to_string()), rows::portal).await
+        self.one(sqlx::query("SELECT * FROM portals WHERE id = $1").bind(id.to_string()), rows::portal).await
     }
 
     async fn get_portal_by_slug(&mut self, slug: &str) -> Result<Option<Portal>> {
-        self.one(sqlx::query("SELECT * FROM portals WHERE slug = ?").bind(slug.to_owned()), rows::portal).await
+        self.one(sqlx::query("SELECT * FROM portals WHERE slug = $1").bind(slug.to_owned()), rows::portal).await
     }
 }
 
 #[async_trait]
-impl UserStore for SqliteTx {
+impl UserStore for SqlTx {
     async fn insert_user(&mut self, u: &User) -> Result<()> {
         let q = sqlx::query(
             "INSERT INTO users (portal_id, id, email, display_name, mfa_enabled, created_at, version)
-             VALUES (?, ?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(u.portal_id.to_string())
         .bind(u.id.to_string())
@@ -100,14 +101,14 @@ impl UserStore for SqliteTx {
     }
 
     async fn get_user(&mut self, portal: PortalId, id: UserId) -> Result<Option<User>> {
-        let q = sqlx::query("SELECT * FROM users WHERE portal_id = ? AND id = ?")
+        let q = sqlx::query("SELECT * FROM users WHERE portal_id = $1 AND id = $2")
             .bind(portal.to_string())
             .bind(id.to_string());
         self.one(q, rows::user).await
     }
 
     async fn find_user_by_email(&mut self, portal: PortalId, email: &str) -> Result<Option<User>> {
-        let q = sqlx::query("SELECT * FROM users WHERE portal_id = ? AND email = ?")
+        let q = sqlx::query("SELECT * FROM users WHERE portal_id = $1 AND email = $2")
             .bind(portal.to_string())
             .bind(email.to_owned());
         self.one(q, rows::user).await
@@ -115,8 +116,8 @@ impl UserStore for SqliteTx {
 
     async fn update_user(&mut self, u: &User) -> Result<u64> {
         let q = sqlx::query(
-            "UPDATE users SET email = ?, display_name = ?, mfa_enabled = ?, version = version + 1
-             WHERE portal_id = ? AND id = ? AND version = ?",
+            "UPDATE users SET email = $1, display_name = $2, mfa_enabled = $3, version = version + 1
+             WHERE portal_id = $4 AND id = $5 AND version = $6",
         )
         .bind(&u.email)
         .bind(&u.display_name)
@@ -132,10 +133,10 @@ impl UserStore for SqliteTx {
 }
 
 #[async_trait]
-impl MembershipStore for SqliteTx {
+impl MembershipStore for SqlTx {
     async fn insert_membership(&mut self, m: &Membership) -> Result<()> {
         let q = sqlx::query(
-            "INSERT INTO memberships (portal_id, user_id, roles, status, updated_at, version) VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO memberships (portal_id, user_id, roles, status, updated_at, version) VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(m.portal_id.to_string())
         .bind(m.user_id.to_string())
@@ -147,7 +148,7 @@ impl MembershipStore for SqliteTx {
     }
 
     async fn get_membership(&mut self, portal: PortalId, user: UserId) -> Result<Option<Membership>> {
-        let q = sqlx::query("SELECT * FROM memberships WHERE portal_id = ? AND user_id = ?")
+        let q = sqlx::query("SELECT * FROM memberships WHERE portal_id = $1 AND user_id = $2")
             .bind(portal.to_string())
             .bind(user.to_string());
         self.one(q, rows::membership).await
@@ -155,8 +156,8 @@ impl MembershipStore for SqliteTx {
 
     async fn update_membership(&mut self, m: &Membership) -> Result<u64> {
         let q = sqlx::query(
-            "UPDATE memberships SET roles = ?, status = ?, updated_at = ?, version = version + 1
-             WHERE portal_id = ? AND user_id = ? AND version = ?",
+            "UPDATE memberships SET roles = $1, status = $2, updated_at = $3, version = version + 1
+             WHERE portal_id = $4 AND user_id = $5 AND version = $6",
         )
         .bind(rows::roles_json(&m.roles)?)
         .bind(m.status.as_str())
@@ -180,9 +181,9 @@ impl MembershipStore for SqliteTx {
         let status = status.map(|s| s.as_str());
         let after = after.map(|a| a.to_string());
         let q = sqlx::query(
-            "SELECT * FROM memberships WHERE portal_id = ?
-               AND (?2 IS NULL OR status = ?2) AND (?3 IS NULL OR user_id > ?3)
-             ORDER BY user_id LIMIT ?4",
+            "SELECT * FROM memberships WHERE portal_id = $1
+               AND ($2 IS NULL OR status = $2) AND ($3 IS NULL OR user_id > $3)
+             ORDER BY user_id LIMIT $4",
         )
         .bind(portal.to_string())
         .bind(status)
@@ -193,10 +194,10 @@ impl MembershipStore for SqliteTx {
 }
 
 #[async_trait]
-impl CredentialStore for SqliteTx {
+impl CredentialStore for SqlTx {
     async fn set_password(&mut self, c: &PasswordCredential) -> Result<()> {
         let q = sqlx::query(
-            "INSERT INTO credentials (portal_id, user_id, phc, updated_at) VALUES (?, ?, ?, ?)
+            "INSERT INTO credentials (portal_id, user_id, phc, updated_at) VALUES ($1, $2, $3, $4)
              ON CONFLICT (portal_id, user_id) DO UPDATE SET phc = excluded.phc, updated_at = excluded.updated_at",
         )
         .bind(c.portal_id.to_string())
@@ -207,7 +208,7 @@ impl CredentialStore for SqliteTx {
     }
 
     async fn get_password(&mut self, portal: PortalId, user: UserId) -> Result<Option<PasswordCredential>> {
-        let q = sqlx::query("SELECT * FROM credentials WHERE portal_id = ? AND user_id = ?")
+        let q = sqlx::query("SELECT * FROM credentials WHERE portal_id = $1 AND user_id = $2")
             .bind(portal.to_string())
             .bind(user.to_string());
         self.one(q, rows::credential).await
@@ -215,11 +216,11 @@ impl CredentialStore for SqliteTx {
 }
 
 #[async_trait]
-impl SessionStore for SqliteTx {
+impl SessionStore for SqlTx {
     async fn insert_session(&mut self, s: &Session) -> Result<()> {
         let q = sqlx::query(
             "INSERT INTO sessions (portal_id, id, user_id, token_hash, created_at, last_seen_at, expires_at, auth_time)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(s.portal_id.to_string())
         .bind(s.id.to_string())
@@ -233,14 +234,14 @@ impl SessionStore for SqliteTx {
     }
 
     async fn find_session(&mut self, portal: PortalId, token_hash: &TokenHash) -> Result<Option<Session>> {
-        let q = sqlx::query("SELECT * FROM sessions WHERE portal_id = ? AND token_hash = ?")
+        let q = sqlx::query("SELECT * FROM sessions WHERE portal_id = $1 AND token_hash = $2")
             .bind(portal.to_string())
             .bind(token_hash.as_bytes().to_vec());
         self.one(q, rows::session).await
     }
 
     async fn touch_session(&mut self, portal: PortalId, id: SessionId, at: DateTime<Utc>) -> Result<()> {
-        let q = sqlx::query("UPDATE sessions SET last_seen_at = ? WHERE portal_id = ? AND id = ?")
+        let q = sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE portal_id = $2 AND id = $3")
             .bind(ts(at))
             .bind(portal.to_string())
             .bind(id.to_string());
@@ -248,14 +249,14 @@ impl SessionStore for SqliteTx {
     }
 
     async fn delete_session(&mut self, portal: PortalId, id: SessionId) -> Result<bool> {
-        let q = sqlx::query("DELETE FROM sessions WHERE portal_id = ? AND id = ?")
+        let q = sqlx::query("DELETE FROM sessions WHERE portal_id = $1 AND id = $2")
             .bind(portal.to_string())
             .bind(id.to_string());
         Ok(self.exec(q).await? > 0)
     }
 
     async fn delete_user_sessions(&mut self, portal: PortalId, user: UserId, keep: Option<SessionId>) -> Result<u64> {
-        let q = sqlx::query("DELETE FROM sessions WHERE portal_id = ? AND user_id = ? AND (?3 IS NULL OR id <> ?3)")
+        let q = sqlx::query("DELETE FROM sessions WHERE portal_id = $1 AND user_id = $2 AND ($3 IS NULL OR id <> $3)")
             .bind(portal.to_string())
             .bind(user.to_string())
             .bind(keep.map(|k| k.to_string()));
@@ -263,7 +264,7 @@ impl SessionStore for SqliteTx {
     }
 
     async fn list_user_sessions(&mut self, portal: PortalId, user: UserId) -> Result<Vec<Session>> {
-        let q = sqlx::query("SELECT * FROM sessions WHERE portal_id = ? AND user_id = ? ORDER BY created_at, id")
+        let q = sqlx::query("SELECT * FROM sessions WHERE portal_id = $1 AND user_id = $2 ORDER BY created_at, id")
             .bind(portal.to_string())
             .bind(user.to_string());
         self.all(q, rows::session).await
@@ -271,12 +272,12 @@ impl SessionStore for SqliteTx {
 }
 
 #[async_trait]
-impl InvitationStore for SqliteTx {
+impl InvitationStore for SqlTx {
     async fn insert_invitation(&mut self, i: &Invitation) -> Result<()> {
         let q = sqlx::query(
             "INSERT INTO invitations (portal_id, id, email, role, token_hash, invited_by, created_at, expires_at,
                                       accepted_at, revoked_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(i.portal_id.to_string())
         .bind(i.id.to_string())
@@ -292,14 +293,14 @@ impl InvitationStore for SqliteTx {
     }
 
     async fn get_invitation(&mut self, portal: PortalId, id: InvitationId) -> Result<Option<Invitation>> {
-        let q = sqlx::query("SELECT * FROM invitations WHERE portal_id = ? AND id = ?")
+        let q = sqlx::query("SELECT * FROM invitations WHERE portal_id = $1 AND id = $2")
             .bind(portal.to_string())
             .bind(id.to_string());
         self.one(q, rows::invitation).await
     }
 
     async fn find_invitation(&mut self, portal: PortalId, token_hash: &TokenHash) -> Result<Option<Invitation>> {
-        let q = sqlx::query("SELECT * FROM invitations WHERE portal_id = ? AND token_hash = ?")
+        let q = sqlx::query("SELECT * FROM invitations WHERE portal_id = $1 AND token_hash = $2")
             .bind(portal.to_string())
             .bind(token_hash.as_bytes().to_vec());
         self.one(q, rows::invitation).await
@@ -307,8 +308,8 @@ impl InvitationStore for SqliteTx {
 
     async fn accept_invitation(&mut self, portal: PortalId, id: InvitationId, at: DateTime<Utc>) -> Result<bool> {
         let q = sqlx::query(
-            "UPDATE invitations SET accepted_at = ?1
-             WHERE portal_id = ?2 AND id = ?3 AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > ?1",
+            "UPDATE invitations SET accepted_at = $1
+             WHERE portal_id = $2 AND id = $3 AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > $1",
         )
         .bind(ts(at))
         .bind(portal.to_string())
@@ -318,8 +319,8 @@ impl InvitationStore for SqliteTx {
 
     async fn revoke_invitation(&mut self, portal: PortalId, id: InvitationId, at: DateTime<Utc>) -> Result<bool> {
         let q = sqlx::query(
-            "UPDATE invitations SET revoked_at = ?
-             WHERE portal_id = ? AND id = ? AND accepted_at IS NULL AND revoked_at IS NULL",
+            "UPDATE invitations SET revoked_at = $1
+             WHERE portal_id = $2 AND id = $3 AND accepted_at IS NULL AND revoked_at IS NULL",
         )
         .bind(ts(at))
         .bind(portal.to_string())
@@ -330,7 +331,7 @@ impl InvitationStore for SqliteTx {
     async fn list_open_invitations(&mut self, portal: PortalId, now: DateTime<Utc>) -> Result<Vec<Invitation>> {
         let q = sqlx::query(
             "SELECT * FROM invitations
-             WHERE portal_id = ? AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > ?
+             WHERE portal_id = $1 AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > $2
              ORDER BY created_at, id",
         )
         .bind(portal.to_string())
@@ -340,11 +341,11 @@ impl InvitationStore for SqliteTx {
 }
 
 #[async_trait]
-impl TokenStore for SqliteTx {
+impl TokenStore for SqlTx {
     async fn insert_token(&mut self, t: &OneTimeToken) -> Result<()> {
         let q = sqlx::query(
             "INSERT INTO one_time_tokens (portal_id, id, user_id, purpose, token_hash, created_at, expires_at, used_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(t.portal_id.to_string())
         .bind(t.id.to_string())
@@ -358,7 +359,7 @@ impl TokenStore for SqliteTx {
     }
 
     async fn find_token(&mut self, portal: PortalId, token_hash: &TokenHash) -> Result<Option<OneTimeToken>> {
-        let q = sqlx::query("SELECT * FROM one_time_tokens WHERE portal_id = ? AND token_hash = ?")
+        let q = sqlx::query("SELECT * FROM one_time_tokens WHERE portal_id = $1 AND token_hash = $2")
             .bind(portal.to_string())
             .bind(token_hash.as_bytes().to_vec());
         self.one(q, rows::token).await
@@ -372,8 +373,8 @@ impl TokenStore for SqliteTx {
         at: DateTime<Utc>,
     ) -> Result<Option<OneTimeToken>> {
         let q = sqlx::query(
-            "UPDATE one_time_tokens SET used_at = ?1
-             WHERE portal_id = ?2 AND token_hash = ?3 AND purpose = ?4 AND used_at IS NULL AND expires_at > ?1
+            "UPDATE one_time_tokens SET used_at = $1
+             WHERE portal_id = $2 AND token_hash = $3 AND purpose = $4 AND used_at IS NULL AND expires_at > $1
              RETURNING *",
         )
         .bind(ts(at))
@@ -391,8 +392,8 @@ impl TokenStore for SqliteTx {
         at: DateTime<Utc>,
     ) -> Result<u64> {
         let q = sqlx::query(
-            "UPDATE one_time_tokens SET used_at = ?
-             WHERE portal_id = ? AND user_id = ? AND purpose = ? AND used_at IS NULL",
+            "UPDATE one_time_tokens SET used_at = $1
+             WHERE portal_id = $2 AND user_id = $3 AND purpose = $4 AND used_at IS NULL",
         )
         .bind(ts(at))
         .bind(portal.to_string())
@@ -403,13 +404,13 @@ impl TokenStore for SqliteTx {
 }
 
 #[async_trait]
-impl AuditLog for SqliteTx {
+impl AuditLog for SqlTx {
     async fn append_audit(&mut self, e: &AuditEvent) -> Result<()> {
         let details =
             serde_json::to_string(&e.details).map_err(|err| Error::internal("audit details").with_source(err))?;
         let q = sqlx::query(
             "INSERT INTO audit_events (portal_id, id, at, actor, action, target, outcome, request_id, details)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(e.portal_id.to_string())
         .bind(e.id.to_string())
@@ -430,7 +431,7 @@ impl AuditLog for SqliteTx {
         limit: u32,
     ) -> Result<Vec<AuditEvent>> {
         let q = sqlx::query(
-            "SELECT * FROM audit_events WHERE portal_id = ? AND (?2 IS NULL OR id < ?2) ORDER BY id DESC LIMIT ?3",
+            "SELECT * FROM audit_events WHERE portal_id = $1 AND ($2 IS NULL OR id < $2) ORDER BY id DESC LIMIT $3",
         )
         .bind(portal.to_string())
         .bind(before.map(|b| b.to_string()))
@@ -440,9 +441,9 @@ impl AuditLog for SqliteTx {
 }
 
 #[async_trait]
-impl ThrottleStore for SqliteTx {
+impl ThrottleStore for SqlTx {
     async fn get_throttle(&mut self, portal: PortalId, key: &str) -> Result<Option<ThrottleState>> {
-        let q = sqlx::query("SELECT failures, blocked_until FROM login_throttle WHERE portal_id = ? AND key = ?")
+        let q = sqlx::query("SELECT failures, blocked_until FROM login_throttle WHERE portal_id = $1 AND key = $2")
             .bind(portal.to_string())
             .bind(key.to_owned());
         self.one(q, |row| {
@@ -461,7 +462,7 @@ impl ThrottleStore for SqliteTx {
 
     async fn put_throttle(&mut self, portal: PortalId, key: &str, state: &ThrottleState) -> Result<()> {
         let q = sqlx::query(
-            "INSERT INTO login_throttle (portal_id, key, failures, blocked_until) VALUES (?, ?, ?, ?)
+            "INSERT INTO login_throttle (portal_id, key, failures, blocked_until) VALUES ($1, $2, $3, $4)
              ON CONFLICT (portal_id, key) DO UPDATE SET failures = excluded.failures,
                                                        blocked_until = excluded.blocked_until",
         )
@@ -473,7 +474,7 @@ impl ThrottleStore for SqliteTx {
     }
 
     async fn clear_throttle(&mut self, portal: PortalId, key: &str) -> Result<()> {
-        let q = sqlx::query("DELETE FROM login_throttle WHERE portal_id = ? AND key = ?")
+        let q = sqlx::query("DELETE FROM login_throttle WHERE portal_id = $1 AND key = $2")
             .bind(portal.to_string())
             .bind(key.to_owned());
         self.exec(q).await.map(|_| ())

@@ -1,4 +1,4 @@
-//! Conversions between SQLite rows and portal records.
+//! Conversions between database rows (through sqlx's `Any` driver) and portal records.
 
 use chrono::{DateTime, Utc};
 use portal_core::model::{
@@ -8,7 +8,7 @@ use portal_core::model::{
 use portal_core::ports::SessionRecord;
 use portal_core::secret::TokenHash;
 use portal_core::{Error, Result};
-use sqlx::sqlite::SqliteRow;
+use sqlx::any::AnyRow;
 use sqlx::Row;
 use std::str::FromStr;
 
@@ -27,19 +27,27 @@ fn opt_dt(us: Option<i64>) -> Result<Option<DateTime<Utc>>> {
     us.map(dt).transpose()
 }
 
-fn get<'r, T: sqlx::Decode<'r, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite>>(row: &'r SqliteRow, col: &str) -> Result<T> {
+fn get<'r, T: sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any>>(row: &'r AnyRow, col: &str) -> Result<T> {
     row.try_get(col).map_err(map_err)
 }
 
-fn id<T: FromStr<Err = Error>>(row: &SqliteRow, col: &str) -> Result<T> {
+/// A boolean column: `BOOLEAN` on PostgreSQL, an integer 0 / 1 on SQLite.
+fn flag(row: &AnyRow, col: &str) -> Result<bool> {
+    match row.try_get::<bool, _>(col) {
+        Ok(b) => Ok(b),
+        Err(_) => Ok(get::<i64>(row, col)? != 0),
+    }
+}
+
+fn id<T: FromStr<Err = Error>>(row: &AnyRow, col: &str) -> Result<T> {
     get::<String>(row, col)?.parse()
 }
 
-fn version(row: &SqliteRow) -> Result<u64> {
+fn version(row: &AnyRow) -> Result<u64> {
     u64::try_from(get::<i64>(row, "version")?).map_err(|_| Error::internal("negative version"))
 }
 
-pub(crate) fn portal(row: &SqliteRow) -> Result<Portal> {
+pub(crate) fn portal(row: &AnyRow) -> Result<Portal> {
     Ok(Portal {
         id: id(row, "id")?,
         slug: get(row, "slug")?,
@@ -50,13 +58,13 @@ pub(crate) fn portal(row: &SqliteRow) -> Result<Portal> {
     })
 }
 
-pub(crate) fn user(row: &SqliteRow) -> Result<User> {
+pub(crate) fn user(row: &AnyRow) -> Result<User> {
     Ok(User {
         id: id(row, "id")?,
         portal_id: id(row, "portal_id")?,
         email: get(row, "email")?,
         display_name: get(row, "display_name")?,
-        mfa_enabled: get(row, "mfa_enabled")?,
+        mfa_enabled: flag(row, "mfa_enabled")?,
         created_at: dt(get(row, "created_at")?)?,
         version: version(row)?,
     })
@@ -66,12 +74,12 @@ pub(crate) fn roles_json(roles: &[Role]) -> Result<String> {
     serde_json::to_string(roles).map_err(|e| Error::internal("roles do not serialize").with_source(e))
 }
 
-pub(crate) fn membership(row: &SqliteRow) -> Result<Membership> {
+pub(crate) fn membership(row: &AnyRow) -> Result<Membership> {
     membership_cols(row, ["portal_id", "user_id", "roles", "status", "updated_at", "version"])
 }
 
 /// A membership read from the named columns (joins rename them).
-fn membership_cols(row: &SqliteRow, [portal, user, roles, status, updated, ver]: [&str; 6]) -> Result<Membership> {
+fn membership_cols(row: &AnyRow, [portal, user, roles, status, updated, ver]: [&str; 6]) -> Result<Membership> {
     let roles: Vec<Role> = serde_json::from_str(&get::<String>(row, roles)?)
         .map_err(|e| Error::internal("stored roles are malformed").with_source(e))?;
     Ok(Membership {
@@ -88,9 +96,9 @@ fn membership_cols(row: &SqliteRow, [portal, user, roles, status, updated, ver]:
 pub(crate) const SESSION_RECORD_SQL: &str = "SELECT s.*, m.portal_id AS m_portal_id, m.user_id AS m_user_id, \
      m.roles AS m_roles, m.status AS m_status, m.updated_at AS m_updated_at, m.version AS m_version \
      FROM sessions s LEFT JOIN memberships m ON m.portal_id = s.portal_id AND m.user_id = s.user_id \
-     WHERE s.portal_id = ? AND s.token_hash = ?";
+     WHERE s.portal_id = $1 AND s.token_hash = $2";
 
-pub(crate) fn session_record(row: &SqliteRow) -> Result<SessionRecord> {
+pub(crate) fn session_record(row: &AnyRow) -> Result<SessionRecord> {
     let membership = match get::<Option<String>>(row, "m_status")? {
         Some(_) => Some(membership_cols(
             row,
@@ -101,7 +109,7 @@ pub(crate) fn session_record(row: &SqliteRow) -> Result<SessionRecord> {
     Ok(SessionRecord { session: session(row)?, membership })
 }
 
-pub(crate) fn credential(row: &SqliteRow) -> Result<PasswordCredential> {
+pub(crate) fn credential(row: &AnyRow) -> Result<PasswordCredential> {
     Ok(PasswordCredential {
         portal_id: id(row, "portal_id")?,
         user_id: id(row, "user_id")?,
@@ -110,11 +118,11 @@ pub(crate) fn credential(row: &SqliteRow) -> Result<PasswordCredential> {
     })
 }
 
-fn hash(row: &SqliteRow) -> Result<TokenHash> {
+fn hash(row: &AnyRow) -> Result<TokenHash> {
     TokenHash::from_slice(&get::<Vec<u8>>(row, "token_hash")?)
 }
 
-pub(crate) fn session(row: &SqliteRow) -> Result<Session> {
+pub(crate) fn session(row: &AnyRow) -> Result<Session> {
     Ok(Session {
         id: id(row, "id")?,
         portal_id: id(row, "portal_id")?,
@@ -127,7 +135,7 @@ pub(crate) fn session(row: &SqliteRow) -> Result<Session> {
     })
 }
 
-pub(crate) fn invitation(row: &SqliteRow) -> Result<Invitation> {
+pub(crate) fn invitation(row: &AnyRow) -> Result<Invitation> {
     Ok(Invitation {
         id: id(row, "id")?,
         portal_id: id(row, "portal_id")?,
@@ -142,7 +150,7 @@ pub(crate) fn invitation(row: &SqliteRow) -> Result<Invitation> {
     })
 }
 
-pub(crate) fn token(row: &SqliteRow) -> Result<OneTimeToken> {
+pub(crate) fn token(row: &AnyRow) -> Result<OneTimeToken> {
     Ok(OneTimeToken {
         id: id(row, "id")?,
         portal_id: id(row, "portal_id")?,
@@ -155,7 +163,7 @@ pub(crate) fn token(row: &SqliteRow) -> Result<OneTimeToken> {
     })
 }
 
-pub(crate) fn audit(row: &SqliteRow) -> Result<AuditEvent> {
+pub(crate) fn audit(row: &AnyRow) -> Result<AuditEvent> {
     Ok(AuditEvent {
         id: id(row, "id")?,
         portal_id: id(row, "portal_id")?,

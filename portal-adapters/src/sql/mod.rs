@@ -1,0 +1,70 @@
+//! The SQL engine behind [`crate::sqlite::SqliteStore`] and [`crate::postgres::PostgresStore`]:
+//! one implementation of every storage port over sqlx's `Any` driver, so both databases run the
+//! same statements (numbered `$n` parameters, portable types: ids as UUID text, times as
+//! microseconds, hashes as bytes) and cannot drift apart. What differs — how a transaction
+//! starts, how a connection is set up, which migrations apply — is a [`Dialect`] and the two
+//! front-end modules.
+
+mod error;
+mod rows;
+mod tx;
+
+use portal_core::model::PortalId;
+use portal_core::ports::{SessionRecord, Transaction};
+use portal_core::secret::TokenHash;
+use portal_core::Result;
+use sqlx::AnyPool;
+
+pub(crate) use error::map_err;
+
+/// The SQL databases the engine speaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Dialect {
+    /// SQLite: `BEGIN IMMEDIATE` takes the single write lock up front.
+    Sqlite,
+    /// PostgreSQL: every transaction is `SERIALIZABLE`; conflicts surface as retryable errors.
+    Postgres,
+}
+
+impl Dialect {
+    fn begin_statement(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "BEGIN IMMEDIATE",
+            Dialect::Postgres => "BEGIN ISOLATION LEVEL SERIALIZABLE",
+        }
+    }
+}
+
+/// A pool plus the dialect it speaks.
+#[derive(Clone, Debug)]
+pub(crate) struct SqlStore {
+    pub(crate) pool: AnyPool,
+    pub(crate) dialect: Dialect,
+}
+
+impl SqlStore {
+    pub(crate) async fn begin(&self) -> Result<Box<dyn Transaction>> {
+        let tx = self.pool.begin_with(self.dialect.begin_statement()).await.map_err(map_err)?;
+        Ok(Box::new(tx::SqlTx { tx }))
+    }
+
+    /// One statement in autocommit mode: a consistent snapshot that takes no write lock.
+    pub(crate) async fn find_session_record(
+        &self,
+        portal: PortalId,
+        token_hash: &TokenHash,
+    ) -> Result<Option<SessionRecord>> {
+        let row = sqlx::query(rows::SESSION_RECORD_SQL)
+            .bind(portal.to_string())
+            .bind(token_hash.as_bytes().to_vec())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map_err)?;
+        row.as_ref().map(rows::session_record).transpose()
+    }
+}
+
+/// Make the `Any` driver able to open SQLite and PostgreSQL connections (idempotent).
+pub(crate) fn install_drivers() {
+    sqlx::any::install_default_drivers();
+}
