@@ -51,12 +51,21 @@ pub fn run_schema() -> &'static str {
 /// When the variable is set but the server cannot be reached or migrated: a configured
 /// PostgreSQL suite must fail, not skip.
 pub async fn postgres_store() -> Option<PostgresStore> {
+    postgres_store_in(run_schema()).await
+}
+
+/// Like [`postgres_store`], in a schema of the caller's choosing (a child process of a test
+/// passes its parent's [`run_schema`] here to share its data).
+///
+/// # Panics
+/// As [`postgres_store`].
+pub async fn postgres_store_in(schema: &str) -> Option<PostgresStore> {
     let url = postgres_url()?;
     static SWEPT: AtomicBool = AtomicBool::new(false);
     if !SWEPT.swap(true, Ordering::SeqCst) {
         drop_stale_schemas(&url).await;
     }
-    let options = PostgresOptions::new(url).schema(run_schema()).max_connections(8);
+    let options = PostgresOptions::new(url).schema(schema).max_connections(8);
     match PostgresStore::connect_with(options).await {
         Ok(store) => Some(store),
         Err(e) => panic!("{POSTGRES_URL_VAR} is set but PostgreSQL is not usable: {e:?}"),

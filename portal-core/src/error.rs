@@ -73,6 +73,7 @@ pub struct Error {
     message: Cow<'static, str>,
     context: Vec<(&'static str, String)>,
     source: Option<Source>,
+    nothing_written: bool,
 }
 
 /// `Result` with the portal [`Error`].
@@ -81,7 +82,21 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 impl Error {
     /// An error of `kind` with a message meant for developers (never secrets).
     pub fn new(kind: ErrorKind, message: impl Into<Cow<'static, str>>) -> Self {
-        Error { kind, message: message.into(), context: Vec::new(), source: None }
+        Error { kind, message: message.into(), context: Vec::new(), source: None, nothing_written: false }
+    }
+
+    /// [`ErrorKind::Unavailable`] for a transaction the database refused or never started
+    /// (serialization failure, deadlock, busy database, no free connection): nothing was
+    /// written, so the whole unit of work may be run again.
+    pub fn transaction_aborted(message: impl Into<Cow<'static, str>>) -> Self {
+        Error { nothing_written: true, ..Self::new(ErrorKind::Unavailable, message) }
+    }
+
+    /// Whether the failed unit of work certainly wrote nothing and may be re-run as is (see
+    /// [`Error::transaction_aborted`]). A lost connection during commit is *not* such an error:
+    /// the commit may have happened.
+    pub fn nothing_written(&self) -> bool {
+        self.nothing_written
     }
 
     /// Shorthand for [`ErrorKind::NotFound`].
@@ -181,6 +196,14 @@ mod tests {
         let e = Error::not_found("no such user").with_context("user_id", 7);
         assert_eq!(e.to_string(), "not_found: no such user [user_id=7]");
         assert_eq!(e.kind(), ErrorKind::NotFound);
+    }
+
+    #[test]
+    fn only_aborted_transactions_say_nothing_was_written() {
+        let aborted = Error::transaction_aborted("serialization failure");
+        assert_eq!(aborted.kind(), ErrorKind::Unavailable);
+        assert!(aborted.nothing_written() && aborted.is_retryable());
+        assert!(!Error::new(ErrorKind::Unavailable, "connection lost").nothing_written());
     }
 
     #[test]

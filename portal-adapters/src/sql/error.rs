@@ -6,16 +6,23 @@ use portal_core::{Error, ErrorKind};
 /// codes (primary and extended), PostgreSQL's serialization failure, deadlock and lock time-out.
 const TRANSIENT_CODES: &[&str] = &["5", "6", "261", "517", "40001", "40P01", "55P03"];
 
-/// Map a sqlx error: unique violations are `AlreadyExists`; serialization failures, busy or
-/// locked databases, pool time-outs and lost connections are `Unavailable` (retryable);
-/// anything else is `Internal`.
+/// Map a sqlx error: serialization failures, deadlocks, busy or locked databases and pool
+/// time-outs are [`Error::transaction_aborted`] (nothing written, safe to re-run); lost
+/// connections are `Unavailable` (retryable, outcome unknown); unique violations are
+/// `AlreadyExists`; anything else is `Internal`.
 pub(crate) fn map_err(e: sqlx::Error) -> Error {
+    let aborted = match &e {
+        sqlx::Error::Database(db) => db.code().is_some_and(|c| TRANSIENT_CODES.contains(&c.as_ref())),
+        sqlx::Error::PoolTimedOut => true,
+        _ => false,
+    };
+    if aborted {
+        return Error::transaction_aborted("the database refused or postponed this transaction; try again")
+            .with_source(e);
+    }
     let kind = match &e {
         sqlx::Error::Database(db) if db.is_unique_violation() => ErrorKind::AlreadyExists,
-        sqlx::Error::Database(db) if db.code().is_some_and(|c| TRANSIENT_CODES.contains(&c.as_ref())) => {
-            ErrorKind::Unavailable
-        }
-        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => ErrorKind::Unavailable,
+        sqlx::Error::PoolClosed | sqlx::Error::Io(_) => ErrorKind::Unavailable,
         _ => ErrorKind::Internal,
     };
     let message = match kind {

@@ -43,6 +43,10 @@ impl AccessService {
     /// role, so an invitation can never hand out more than its issuer may (T5). An earlier open
     /// invitation of the same address is revoked.
     pub async fn invite(&self, who: &Principal, email: &str, role: Role) -> Result<IssuedInvitation> {
+        self.retrying(|| self.invite_once(who, email, role.clone())).await
+    }
+
+    async fn invite_once(&self, who: &Principal, email: &str, role: Role) -> Result<IssuedInvitation> {
         self.authorize(who, ops::MEMBER_INVITE).await?;
         self.authorize(who, (&ops::role_object(role.as_str()), ops::GRANT)).await?;
         let email = normalize::email(email)?;
@@ -124,6 +128,10 @@ impl AccessService {
     /// invitation's role. Works once, before expiry, unless revoked; a refused token costs no
     /// write. Does not sign in: the member then calls [`AccessService::login`].
     pub async fn accept_invitation(&self, who: &Principal, form: AcceptInvitation) -> Result<UserId> {
+        self.retrying(|| self.accept_invitation_once(who, form.clone())).await
+    }
+
+    async fn accept_invitation_once(&self, who: &Principal, form: AcceptInvitation) -> Result<UserId> {
         let token = SecretToken::parse(&form.token).map_err(|_| invalid_invitation())?;
         let password = Password::new(&form.password)?;
         let now = self.now();
@@ -182,6 +190,10 @@ impl AccessService {
 
     /// Revoke an open invitation (needs `invitation.manage`).
     pub async fn revoke_invitation(&self, who: &Principal, id: InvitationId) -> Result<()> {
+        self.retrying(|| self.revoke_invitation_once(who, id)).await
+    }
+
+    async fn revoke_invitation_once(&self, who: &Principal, id: InvitationId) -> Result<()> {
         self.authorize(who, ops::INVITATION_MANAGE).await?;
         let now = self.now();
         let mut tx = self.begin().await?;
@@ -197,6 +209,10 @@ impl AccessService {
 
     /// Open invitations of the principal's portal (needs `invitation.manage`).
     pub async fn list_invitations(&self, who: &Principal) -> Result<Vec<Invitation>> {
+        self.retrying(|| self.list_invitations_once(who)).await
+    }
+
+    async fn list_invitations_once(&self, who: &Principal) -> Result<Vec<Invitation>> {
         self.authorize(who, ops::INVITATION_MANAGE).await?;
         let mut tx = self.begin().await?;
         let v = tx.list_open_invitations(who.portal_id, self.now()).await?;

@@ -28,16 +28,28 @@ pub struct MemberQuery {
 impl AccessService {
     /// Approve a pending sign-up: `PendingApproval` → `Active`.
     pub async fn approve(&self, who: &Principal, user: UserId) -> Result<Membership> {
+        self.retrying(|| self.approve_once(who, user)).await
+    }
+
+    async fn approve_once(&self, who: &Principal, user: UserId) -> Result<Membership> {
         self.transition(who, user, ops::MEMBER_APPROVE, &[MemberStatus::PendingApproval], MemberStatus::Active).await
     }
 
     /// Reject a pending sign-up: `PendingApproval` → `Rejected`.
     pub async fn reject(&self, who: &Principal, user: UserId) -> Result<Membership> {
+        self.retrying(|| self.reject_once(who, user)).await
+    }
+
+    async fn reject_once(&self, who: &Principal, user: UserId) -> Result<Membership> {
         self.transition(who, user, ops::MEMBER_REJECT, &[MemberStatus::PendingApproval], MemberStatus::Rejected).await
     }
 
     /// Suspend a member: `Active` → `Suspended`; their sessions end in the same transaction (S5).
     pub async fn suspend(&self, who: &Principal, user: UserId) -> Result<Membership> {
+        self.retrying(|| self.suspend_once(who, user)).await
+    }
+
+    async fn suspend_once(&self, who: &Principal, user: UserId) -> Result<Membership> {
         if who.user_id == Some(user) {
             return Err(Error::invalid_input("you cannot suspend yourself"));
         }
@@ -46,6 +58,10 @@ impl AccessService {
 
     /// Reactivate a suspended member: `Suspended` → `Active`; their login throttle is cleared.
     pub async fn reactivate(&self, who: &Principal, user: UserId) -> Result<Membership> {
+        self.retrying(|| self.reactivate_once(who, user)).await
+    }
+
+    async fn reactivate_once(&self, who: &Principal, user: UserId) -> Result<Membership> {
         self.transition(who, user, ops::MEMBER_REACTIVATE, &[MemberStatus::Suspended], MemberStatus::Active).await
     }
 
@@ -89,6 +105,10 @@ impl AccessService {
 
     /// One member (needs `member.list`).
     pub async fn member(&self, who: &Principal, user: UserId) -> Result<Member> {
+        self.retrying(|| self.member_once(who, user)).await
+    }
+
+    async fn member_once(&self, who: &Principal, user: UserId) -> Result<Member> {
         self.authorize(who, ops::MEMBER_LIST).await?;
         let mut tx = self.begin().await?;
         let u = tx.get_user(who.portal_id, user).await?.ok_or_else(|| Error::not_found("no such member"))?;
@@ -99,6 +119,10 @@ impl AccessService {
 
     /// A page of members of the principal's portal (needs `member.list`).
     pub async fn list_members(&self, who: &Principal, query: MemberQuery) -> Result<Vec<Member>> {
+        self.retrying(|| self.list_members_once(who, query.clone())).await
+    }
+
+    async fn list_members_once(&self, who: &Principal, query: MemberQuery) -> Result<Vec<Member>> {
         self.authorize(who, ops::MEMBER_LIST).await?;
         let limit = match query.limit {
             0 => 50,
@@ -119,6 +143,15 @@ impl AccessService {
     /// The portal's audit log, newest first (needs `audit.read`). `limit` 0 means 100; at most
     /// 1,000.
     pub async fn audit_log(
+        &self,
+        who: &Principal,
+        before: Option<AuditEventId>,
+        limit: u32,
+    ) -> Result<Vec<AuditEvent>> {
+        self.retrying(|| self.audit_log_once(who, before, limit)).await
+    }
+
+    async fn audit_log_once(
         &self,
         who: &Principal,
         before: Option<AuditEventId>,

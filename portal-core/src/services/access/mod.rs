@@ -50,6 +50,9 @@ pub struct AccessConfig {
     pub reset_token_ttl_secs: u32,
     /// The role self-registered members get (default `customer`); must grant no admin operation.
     pub signup_role: Role,
+    /// How many times a use case runs when the database refuses its transaction with nothing
+    /// written (a serialization failure under concurrency); default 6, at least 1.
+    pub transaction_attempts: u32,
 }
 
 impl Default for AccessConfig {
@@ -63,6 +66,7 @@ impl Default for AccessConfig {
             invitation_ttl_secs: 7 * 24 * 3600,
             reset_token_ttl_secs: 30 * 60,
             signup_role: Role::customer(),
+            transaction_attempts: 6,
         }
     }
 }
@@ -77,17 +81,26 @@ impl AccessConfig {
             && self.session_touch_interval_secs < self.session_idle_timeout_secs
             && self.invitation_ttl_secs > 0
             && self.reset_token_ttl_secs > 0
-            && self.reset_token_ttl_secs <= 24 * 3600;
+            && self.reset_token_ttl_secs <= 24 * 3600
+            && (1..=100).contains(&self.transaction_attempts);
         if ok {
             Ok(())
         } else {
-            Err(Error::new(ErrorKind::ConfigInvalid, "access: inconsistent timeouts"))
+            Err(Error::new(ErrorKind::ConfigInvalid, "access: inconsistent timeouts or attempts"))
         }
     }
 
     fn secs(s: u32) -> Duration {
         Duration::seconds(i64::from(s))
     }
+}
+
+/// A random pause in `[0, 2^attempt)` milliseconds, so colliding callers spread out.
+fn retry_pause(attempt: u32) -> std::time::Duration {
+    let mut b = [0u8; 2];
+    let jitter = getrandom::fill(&mut b).map(|()| u16::from_le_bytes(b)).unwrap_or(0x8000);
+    let ceiling_ms = 1u64 << attempt.min(8);
+    std::time::Duration::from_micros(u64::from(jitter) * ceiling_ms * 1000 / 65_536)
 }
 
 /// The ports the access service works through.
@@ -129,6 +142,27 @@ impl AccessService {
 
     fn now(&self) -> chrono::DateTime<chrono::Utc> {
         self.ports.clock.now()
+    }
+
+    /// Run one use case, again when the database refused it with nothing written (at most
+    /// `transaction_attempts` times, with a short random pause that grows each time). Every use
+    /// case's effects are its committed transactions, so a re-run starts from a clean slate.
+    async fn retrying<T, F, Fut>(&self, mut use_case: F) -> Result<T>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T>>,
+    {
+        let mut attempt = 1;
+        loop {
+            match use_case().await {
+                Err(e) if e.nothing_written() && attempt < self.config.transaction_attempts => {
+                    tracing::debug!(attempt, error = %e, "transaction refused; running the use case again");
+                    tokio::time::sleep(retry_pause(attempt)).await;
+                    attempt += 1;
+                }
+                result => return result,
+            }
+        }
     }
 
     async fn begin(&self) -> Result<Box<dyn Transaction>> {

@@ -41,6 +41,10 @@ impl AccessService {
     /// Issue a password-reset token for `email` if it belongs to a member who may sign in or is
     /// waiting for approval or suspended; a newer token revokes older ones (T2).
     pub async fn request_password_reset(&self, who: &Principal, email: &str) -> Result<PasswordResetRequest> {
+        self.retrying(|| self.request_password_reset_once(who, email)).await
+    }
+
+    async fn request_password_reset_once(&self, who: &Principal, email: &str) -> Result<PasswordResetRequest> {
         let email = normalize::email(email)?;
         // Generated for every request so known and unknown addresses do the same work.
         let token = SecretToken::generate()?;
@@ -94,6 +98,10 @@ impl AccessService {
     /// redemption, T2); every session of the account ends (S4); the throttle is cleared. The
     /// caller is not signed in (M4): they sign in with the new password.
     pub async fn reset_password(&self, who: &Principal, token: &str, new_password: &str) -> Result<()> {
+        self.retrying(|| self.reset_password_once(who, token, new_password)).await
+    }
+
+    async fn reset_password_once(&self, who: &Principal, token: &str, new_password: &str) -> Result<()> {
         let token = SecretToken::parse(token).map_err(|_| invalid_reset_token())?;
         let password = Password::new(new_password)?;
         let hash = token.hash();
@@ -147,6 +155,10 @@ impl AccessService {
     /// under the login throttle (A8); the other sessions end, the current one stays (S4); open
     /// reset tokens die (T2).
     pub async fn change_password(&self, who: &Principal, current: &str, new_password: &str) -> Result<()> {
+        self.retrying(|| self.change_password_once(who, current, new_password)).await
+    }
+
+    async fn change_password_once(&self, who: &Principal, current: &str, new_password: &str) -> Result<()> {
         let user_id = who.user_id.ok_or_else(|| Error::new(ErrorKind::Unauthenticated, "sign in first"))?;
         let current = Password::new(current)?;
         let new_password = Password::new(new_password)?;

@@ -129,6 +129,10 @@ impl AccessService {
     /// rejected member: the same `Unauthenticated` error after the same work (A7, A9). Too many
     /// failures: `RateLimited`.
     pub async fn login(&self, who: &Principal, form: LoginRequest) -> Result<SignedIn> {
+        self.retrying(|| self.login_once(who, form.clone())).await
+    }
+
+    async fn login_once(&self, who: &Principal, form: LoginRequest) -> Result<SignedIn> {
         let email = normalize::email(&form.email)?;
         let password = Password::new(&form.password)?;
         let attempt = self.attempt_password(who, &email, &password).await?;
@@ -234,9 +238,18 @@ impl AccessService {
             }
         };
         if unused_for >= Duration::seconds(i64::from(self.config.session_touch_interval_secs)) {
-            let mut tx = self.begin().await?;
-            tx.touch_session(portal, session.id, now).await?;
-            tx.commit().await?;
+            let touched = async {
+                let mut tx = self.begin().await?;
+                tx.touch_session(portal, session.id, now).await?;
+                tx.commit().await
+            }
+            .await;
+            // Recording use is best effort: a concurrent request touching the same session may
+            // win the race, and the session is valid either way.
+            match touched {
+                Err(e) if e.nothing_written() => tracing::debug!(error = %e, "session touch skipped"),
+                other => other?,
+            }
         }
         Ok(Principal {
             portal_id: portal,
@@ -250,6 +263,10 @@ impl AccessService {
 
     /// End the principal's current session.
     pub async fn logout(&self, who: &Principal) -> Result<()> {
+        self.retrying(|| self.logout_once(who)).await
+    }
+
+    async fn logout_once(&self, who: &Principal) -> Result<()> {
         require_user(who)?;
         let id = who.session_id.ok_or_else(|| Error::new(ErrorKind::Unauthenticated, "no session"))?;
         let now = self.now();
@@ -261,6 +278,10 @@ impl AccessService {
 
     /// The principal's own sessions, oldest first (S8).
     pub async fn list_sessions(&self, who: &Principal) -> Result<Vec<SessionInfo>> {
+        self.retrying(|| self.list_sessions_once(who)).await
+    }
+
+    async fn list_sessions_once(&self, who: &Principal) -> Result<Vec<SessionInfo>> {
         let user = require_user(who)?;
         let mut tx = self.begin().await?;
         let v = tx.list_user_sessions(who.portal_id, user).await?;
@@ -270,6 +291,10 @@ impl AccessService {
 
     /// End one of the principal's own sessions; someone else's is `NotFound` (S8).
     pub async fn revoke_session(&self, who: &Principal, id: SessionId) -> Result<()> {
+        self.retrying(|| self.revoke_session_once(who, id)).await
+    }
+
+    async fn revoke_session_once(&self, who: &Principal, id: SessionId) -> Result<()> {
         let user = require_user(who)?;
         let now = self.now();
         let mut tx = self.begin().await?;
@@ -284,6 +309,10 @@ impl AccessService {
 
     /// End all of the principal's sessions except the current one; returns how many ended.
     pub async fn revoke_other_sessions(&self, who: &Principal) -> Result<u64> {
+        self.retrying(|| self.revoke_other_sessions_once(who)).await
+    }
+
+    async fn revoke_other_sessions_once(&self, who: &Principal) -> Result<u64> {
         let user = require_user(who)?;
         let now = self.now();
         let mut tx = self.begin().await?;
@@ -296,6 +325,10 @@ impl AccessService {
 
     /// End every session of a member (needs `session.revoke_any`).
     pub async fn revoke_member_sessions(&self, who: &Principal, user: UserId) -> Result<u64> {
+        self.retrying(|| self.revoke_member_sessions_once(who, user)).await
+    }
+
+    async fn revoke_member_sessions_once(&self, who: &Principal, user: UserId) -> Result<u64> {
         self.authorize(who, ops::SESSION_REVOKE_ANY).await?;
         let now = self.now();
         let mut tx = self.begin().await?;

@@ -59,6 +59,10 @@ pub struct RegistrationReceipt {
 impl AccessService {
     /// Create a portal and the owner's admin invitation, in one transaction.
     pub async fn create_portal(&self, new: NewPortal) -> Result<CreatedPortal> {
+        self.retrying(|| self.create_portal_once(new.clone())).await
+    }
+
+    async fn create_portal_once(&self, new: NewPortal) -> Result<CreatedPortal> {
         validate_slug(&new.slug)?;
         let name = new.name.trim().to_owned();
         if name.is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
@@ -104,6 +108,10 @@ impl AccessService {
     /// member gets the configured sign-up role, which must not grant any admin operation (A9).
     /// No session is created: the member signs in with [`AccessService::login`].
     pub async fn register(&self, who: &Principal, form: Registration) -> Result<RegistrationReceipt> {
+        self.retrying(|| self.register_once(who, form.clone())).await
+    }
+
+    async fn register_once(&self, who: &Principal, form: Registration) -> Result<RegistrationReceipt> {
         let email = normalize::email(&form.email)?;
         let display_name = normalize::display_name(&form.display_name, &email)?;
         let password = Password::new(&form.password)?;
