@@ -6,7 +6,6 @@ mod common;
 use chrono::Duration;
 use common::*;
 use portal::core::secret::SecretToken;
-use portal::core::services::access::AccessConfig;
 use portal::prelude::*;
 use std::sync::Arc;
 
@@ -173,30 +172,7 @@ async fn t2_a_newer_reset_token_or_a_password_change_kills_older_tokens() {
 async fn t2_concurrent_redemptions_of_one_reset_token_succeed_once() {
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(portal::adapters::sqlite::SqliteStore::open(dir.path().join("t2.db")).await.unwrap());
-    let h = Arc::new(Harness::with(store, AccessConfig::default()).await);
-    let (pid, admin) = h.portal_with_admin(PortalMode::Public).await;
-    h.member(pid, &admin, "ann@example.org").await;
-    let anon = Principal::anonymous(pid);
-    let token = h.access().request_password_reset(&anon, "ann@example.org").await.unwrap().delivery.unwrap().token;
-    let mut tasks = Vec::new();
-    for i in 0..50 {
-        let (h, token) = (h.clone(), token.expose().to_owned());
-        tasks.push(tokio::spawn(async move {
-            h.access()
-                .reset_password(&Principal::anonymous(pid), &token, &format!("winner number {i} picks this"))
-                .await
-        }));
-    }
-    let mut winners = Vec::new();
-    for (i, t) in tasks.into_iter().enumerate() {
-        match t.await.unwrap() {
-            Ok(()) => winners.push(i),
-            Err(e) => assert_eq!(e.kind(), ErrorKind::Unauthenticated),
-        }
-    }
-    assert_eq!(winners.len(), 1);
-    let pw = format!("winner number {} picks this", winners[0]);
-    assert!(h.login(pid, "ann@example.org", &pw).await.is_ok());
+    races::t2_fifty_redemptions_of_one_token_succeed_once(store).await;
 }
 
 #[tokio::test]

@@ -2,6 +2,8 @@
 //! and a hasher wrapper that counts verifications.
 #![allow(dead_code)]
 
+pub mod races;
+
 use async_trait::async_trait;
 use chrono::{TimeZone, Utc};
 use portal::core::memory::MemoryStore;
