@@ -7,16 +7,27 @@
 //!   (goal <= 2x).
 //! - T2: password hashing through the portal's hasher vs raw `argon2` with the same parameters
 //!   (goal 1.00 +/- 0.05x).
+//! - D1: storage operations (a transaction reading a user, a transaction appending an audit
+//!   event) through `PostgresStore` / `SqliteStore` vs raw sqlx running the same statements on
+//!   the same database (goals <= 1.1x / <= 1.2x). PostgreSQL from `PORTAL_TEST_POSTGRES_URL`
+//!   (default `postgres://postgres@127.0.0.1:5432/test`, schema `portal_bench`). Commits are
+//!   fsync-bound, so `D1-*-read` lines (the read transaction alone) show the adapter's own cost.
 
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHasher as _, SaltString};
+use portal::adapters::postgres::{PostgresOptions, PostgresStore};
+use portal::adapters::sqlite::SqliteStore;
 use portal::auth::{Argon2Config, Argon2Hasher};
+use portal::core::model::{AuditEvent, AuditEventId, AuditOutcome, PortalId, User};
 use portal::core::ports::PasswordHasher;
+use portal::core::ports::Storage;
 use portal::core::secret::{Password, SecretToken};
 use portal::prelude::*;
 use sha2::{Digest, Sha256};
+use sqlx::Row;
 use std::collections::HashMap;
 use std::hint::black_box;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const REPS: usize = 7;
@@ -30,6 +41,9 @@ fn main() {
     }
     if run("T2") {
         t2(&rt);
+    }
+    if run("D1") {
+        d1(&rt);
     }
 }
 
@@ -143,4 +157,169 @@ fn t2(rt: &tokio::runtime::Runtime) {
     let (a, b) = interleaved(baseline, candidate, OPS);
     println!("T2 raw argon2 {:.2} ms/hash, portal {:.2} ms/hash (m=19MiB t=2 p=1)", a * 1e3, b * 1e3);
     println!("ratio T2 {:.3}", b / a);
+}
+
+/// One round of D1 work through a storage port: read a user, append an audit event, each in its
+/// own transaction.
+async fn d1_port_round(store: &dyn Storage, user: &User, event: &AuditEvent, write: bool) {
+    let mut tx = store.begin().await.unwrap();
+    black_box(tx.get_user(user.portal_id, user.id).await.unwrap());
+    tx.commit().await.unwrap();
+    if !write {
+        return;
+    }
+    let event = AuditEvent { id: AuditEventId::new(), ..event.clone() };
+    let mut tx = store.begin().await.unwrap();
+    tx.append_audit(&event).await.unwrap();
+    tx.commit().await.unwrap();
+}
+
+/// The same round in raw sqlx on a typed pool: the same statements, decoding into the same types.
+macro_rules! d1_raw_round {
+    ($pool:expr, $begin:expr, $user:expr, $event:expr, $write:expr) => {{
+        let (user, e): (&User, &AuditEvent) = ($user, $event);
+        let e = AuditEvent { id: AuditEventId::new(), ..e.clone() };
+        let mut tx = $pool.begin_with($begin).await.unwrap();
+        let row = sqlx::query("SELECT * FROM users WHERE portal_id = $1 AND id = $2")
+            .bind(user.portal_id.to_string())
+            .bind(user.id.to_string())
+            .fetch_one(&mut *tx)
+            .await
+            .unwrap();
+        black_box(User {
+            id: row.get::<String, _>("id").parse().unwrap(),
+            portal_id: row.get::<String, _>("portal_id").parse().unwrap(),
+            email: row.get("email"),
+            display_name: row.get("display_name"),
+            mfa_enabled: row.get("mfa_enabled"),
+            created_at: chrono::DateTime::from_timestamp_micros(row.get("created_at")).unwrap(),
+            version: row.get::<i64, _>("version") as u64,
+        });
+        tx.commit().await.unwrap();
+        if $write {
+            let mut tx = $pool.begin_with($begin).await.unwrap();
+            sqlx::query(
+                "INSERT INTO audit_events (portal_id, id, at, actor, action, target, outcome, request_id, details)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            )
+            .bind(e.portal_id.to_string())
+            .bind(e.id.to_string())
+            .bind(e.at.timestamp_micros())
+            .bind(e.actor.map(|a| a.to_string()))
+            .bind(&e.action)
+            .bind(&e.target)
+            .bind(e.outcome.as_str())
+            .bind(&e.request_id)
+            .bind(serde_json::to_string(&e.details).unwrap())
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+            tx.commit().await.unwrap();
+        }
+    }};
+}
+
+/// A portal with one member on `store`; returns the member and an audit event to append.
+async fn d1_fixture(store: Arc<dyn Storage>) -> (User, AuditEvent) {
+    let portal = Portal::builder().storage_arc(store.clone()).build().await.unwrap();
+    let created = portal
+        .access()
+        .create_portal(NewPortal {
+            slug: format!("d1-{}", PortalId::new().to_string().replace('-', "")),
+            name: "D1".into(),
+            mode: PortalMode::Public,
+            owner_email: "owner@d1.example".into(),
+        })
+        .await
+        .unwrap();
+    let pid = created.portal.id;
+    let mut tx = store.begin().await.unwrap();
+    let user = tx.find_user_by_email(pid, "owner@d1.example").await.unwrap().unwrap();
+    drop(tx);
+    let who = Principal { user_id: Some(user.id), ..Principal::anonymous(pid) };
+    let event = AuditEvent::new(&who, chrono::Utc::now(), "bench.d1", AuditOutcome::Success).detail("k", "v");
+    (user, event)
+}
+
+fn d1(rt: &tokio::runtime::Runtime) {
+    const OPS: usize = 200;
+    // SQLite: the store and a raw pool on one file, the same pragmas.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("d1.db");
+    let (sqlite, raw_sqlite, user, event) = rt.block_on(async {
+        let store: Arc<dyn Storage> = Arc::new(SqliteStore::open(&file).await.unwrap());
+        let (user, event) = d1_fixture(store.clone()).await;
+        let options = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(&file)
+            .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
+            .synchronous(sqlx::sqlite::SqliteSynchronous::Full)
+            .busy_timeout(Duration::from_secs(10));
+        let raw = sqlx::sqlite::SqlitePoolOptions::new().max_connections(1).connect_with(options).await.unwrap();
+        (store, raw, user, event)
+    });
+    for (suffix, write) in [("-read", false), ("", true)] {
+        let (a, b) = interleaved(
+            || {
+                rt.block_on(async {
+                    let start = Instant::now();
+                    for _ in 0..OPS {
+                        d1_raw_round!(raw_sqlite, "BEGIN IMMEDIATE", &user, &event, write);
+                    }
+                    start.elapsed()
+                })
+            },
+            || {
+                rt.block_on(async {
+                    let start = Instant::now();
+                    for _ in 0..OPS {
+                        d1_port_round(sqlite.as_ref(), &user, &event, write).await;
+                    }
+                    start.elapsed()
+                })
+            },
+            OPS,
+        );
+        println!("D1-sqlite{suffix} raw sqlx {:.1} us/round, SqliteStore {:.1} us/round", a * 1e6, b * 1e6);
+        println!("ratio D1-sqlite{suffix} {:.3}", b / a);
+    }
+
+    let url = std::env::var("PORTAL_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
+    let (pg, raw_pg, user, event) = rt.block_on(async {
+        let options = PostgresOptions::new(&url).schema("portal_bench").max_connections(2);
+        let store: Arc<dyn Storage> = Arc::new(PostgresStore::connect_with(options).await.unwrap());
+        let (user, event) = d1_fixture(store.clone()).await;
+        let connect: sqlx::postgres::PgConnectOptions = url.parse().unwrap();
+        let raw = sqlx::postgres::PgPoolOptions::new()
+            .max_connections(2)
+            .connect_with(connect.options([("search_path", "portal_bench")]))
+            .await
+            .unwrap();
+        (store, raw, user, event)
+    });
+    for (suffix, write) in [("-read", false), ("", true)] {
+        let (a, b) = interleaved(
+            || {
+                rt.block_on(async {
+                    let start = Instant::now();
+                    for _ in 0..OPS {
+                        d1_raw_round!(raw_pg, "BEGIN ISOLATION LEVEL SERIALIZABLE", &user, &event, write);
+                    }
+                    start.elapsed()
+                })
+            },
+            || {
+                rt.block_on(async {
+                    let start = Instant::now();
+                    for _ in 0..OPS {
+                        d1_port_round(pg.as_ref(), &user, &event, write).await;
+                    }
+                    start.elapsed()
+                })
+            },
+            OPS,
+        );
+        println!("D1-postgres{suffix} raw sqlx {:.1} us/round, PostgresStore {:.1} us/round", a * 1e6, b * 1e6);
+        println!("ratio D1-postgres{suffix} {:.3}", b / a);
+    }
 }

@@ -8,6 +8,7 @@ pub use portal_adapters as adapters;
 pub use portal_auth as auth;
 pub use portal_core as core;
 
+use portal_adapters::postgres::PostgresStore;
 use portal_adapters::sqlite::SqliteStore;
 use portal_auth::{Argon2Hasher, CasbinAuthorizer, ZxcvbnBlocklist};
 use portal_core::memory::MemoryStore;
@@ -57,6 +58,15 @@ impl Portal {
                 .with_source(e)
         })?;
         let store = SqliteStore::open(dir.join("portal.db")).await?;
+        Portal::builder().storage(store).build().await
+    }
+
+    /// PostgreSQL at `url` (`postgres://user:password@host/database`) with the default pool,
+    /// schema and policies; the tables are created or migrated on connect. For a schema or pool
+    /// size of your own, pass a [`PostgresStore`] from [`PostgresStore::connect_with`] to
+    /// [`Portal::builder`].
+    pub async fn postgres(url: &str) -> Result<Portal> {
+        let store = PostgresStore::connect(url).await?;
         Portal::builder().storage(store).build().await
     }
 
