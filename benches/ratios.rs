@@ -241,8 +241,33 @@ async fn d1_fixture(store: Arc<dyn Storage>) -> (User, AuditEvent) {
     (user, event)
 }
 
+const D1_OPS: usize = 200;
+
+/// Run `round` `D1_OPS` times; the time taken.
+async fn d1_timed<F: std::future::Future<Output = ()>>(round: impl Fn() -> F) -> Duration {
+    let start = Instant::now();
+    for _ in 0..D1_OPS {
+        round().await;
+    }
+    start.elapsed()
+}
+
+/// Raw sqlx vs the store, reads alone (`D1-<db>-read`) and reads plus writes (`D1-<db>`).
+fn d1_compare<R, P, RF, PF>(rt: &tokio::runtime::Runtime, db: &str, raw: R, port: P)
+where
+    R: Fn(bool) -> RF,
+    P: Fn(bool) -> PF,
+    RF: std::future::Future<Output = Duration>,
+    PF: std::future::Future<Output = Duration>,
+{
+    for (suffix, write) in [("-read", false), ("", true)] {
+        let (a, b) = interleaved(|| rt.block_on(raw(write)), || rt.block_on(port(write)), D1_OPS);
+        println!("D1-{db}{suffix} raw sqlx {:.1} us/round, store {:.1} us/round", a * 1e6, b * 1e6);
+        println!("ratio D1-{db}{suffix} {:.3}", b / a);
+    }
+}
+
 fn d1(rt: &tokio::runtime::Runtime) {
-    const OPS: usize = 200;
     // SQLite: the store and a raw pool on one file, the same pragmas.
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("d1.db");
@@ -257,31 +282,13 @@ fn d1(rt: &tokio::runtime::Runtime) {
         let raw = sqlx::sqlite::SqlitePoolOptions::new().max_connections(1).connect_with(options).await.unwrap();
         (store, raw, user, event)
     });
-    for (suffix, write) in [("-read", false), ("", true)] {
-        let (a, b) = interleaved(
-            || {
-                rt.block_on(async {
-                    let start = Instant::now();
-                    for _ in 0..OPS {
-                        d1_raw_round!(raw_sqlite, "BEGIN IMMEDIATE", &user, &event, write);
-                    }
-                    start.elapsed()
-                })
-            },
-            || {
-                rt.block_on(async {
-                    let start = Instant::now();
-                    for _ in 0..OPS {
-                        d1_port_round(sqlite.as_ref(), &user, &event, write).await;
-                    }
-                    start.elapsed()
-                })
-            },
-            OPS,
-        );
-        println!("D1-sqlite{suffix} raw sqlx {:.1} us/round, SqliteStore {:.1} us/round", a * 1e6, b * 1e6);
-        println!("ratio D1-sqlite{suffix} {:.3}", b / a);
-    }
+    let (raw_sqlite, sqlite, user, event) = (&raw_sqlite, sqlite.as_ref(), &user, &event);
+    d1_compare(
+        rt,
+        "sqlite",
+        |write| d1_timed(move || async move { d1_raw_round!(raw_sqlite, "BEGIN IMMEDIATE", user, event, write) }),
+        |write| d1_timed(move || d1_port_round(sqlite, user, event, write)),
+    );
 
     let url = std::env::var("PORTAL_TEST_POSTGRES_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
@@ -297,29 +304,15 @@ fn d1(rt: &tokio::runtime::Runtime) {
             .unwrap();
         (store, raw, user, event)
     });
-    for (suffix, write) in [("-read", false), ("", true)] {
-        let (a, b) = interleaved(
-            || {
-                rt.block_on(async {
-                    let start = Instant::now();
-                    for _ in 0..OPS {
-                        d1_raw_round!(raw_pg, "BEGIN ISOLATION LEVEL SERIALIZABLE", &user, &event, write);
-                    }
-                    start.elapsed()
-                })
-            },
-            || {
-                rt.block_on(async {
-                    let start = Instant::now();
-                    for _ in 0..OPS {
-                        d1_port_round(pg.as_ref(), &user, &event, write).await;
-                    }
-                    start.elapsed()
-                })
-            },
-            OPS,
-        );
-        println!("D1-postgres{suffix} raw sqlx {:.1} us/round, PostgresStore {:.1} us/round", a * 1e6, b * 1e6);
-        println!("ratio D1-postgres{suffix} {:.3}", b / a);
-    }
+    let (raw_pg, pg, user, event) = (&raw_pg, pg.as_ref(), &user, &event);
+    d1_compare(
+        rt,
+        "postgres",
+        |write| {
+            d1_timed(
+                move || async move { d1_raw_round!(raw_pg, "BEGIN ISOLATION LEVEL SERIALIZABLE", user, event, write) },
+            )
+        },
+        |write| d1_timed(move || d1_port_round(pg, user, event, write)),
+    );
 }
