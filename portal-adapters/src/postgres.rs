@@ -20,13 +20,9 @@
 //! # let _ = store; Ok(()) }
 //! ```
 
-use async_trait::async_trait;
-use portal_core::model::PortalId;
-use portal_core::ports::{SessionRecord, Storage, Transaction};
-use portal_core::secret::TokenHash;
 use portal_core::{Error, ErrorKind, Result};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyConnection, AnyPool};
+use sqlx::AnyConnection;
 use sqlx::{Connection, Executor};
 use std::str::FromStr;
 use std::sync::Arc;
@@ -130,18 +126,11 @@ impl PostgresStore {
             .connect_with(connect)
             .await
             .map_err(map_err)?;
-        MIGRATOR
-            .run(&pool)
-            .await
-            .map_err(|e| Error::new(ErrorKind::Unavailable, "postgres migration failed").with_source(e.to_string()))?;
-        Ok(PostgresStore { inner: SqlStore { pool, dialect: Dialect::Postgres } })
-    }
-
-    /// The underlying pool, for hosts that keep their own tables next to the portal's.
-    pub fn pool(&self) -> &AnyPool {
-        &self.inner.pool
+        Ok(PostgresStore { inner: SqlStore::migrated(pool, Dialect::Postgres, &MIGRATOR).await? })
     }
 }
+
+sql::front_end!(PostgresStore);
 
 /// `CREATE SCHEMA IF NOT EXISTS` may still race with itself; losing that race is success.
 async fn create_schema(connect: &AnyConnectOptions, schema: &str) -> Result<()> {
@@ -152,16 +141,5 @@ async fn create_schema(connect: &AnyConnectOptions, schema: &str) -> Result<()> 
         Ok(_) => Ok(()),
         Err(sqlx::Error::Database(db)) if matches!(db.code().as_deref(), Some("42P06" | "23505")) => Ok(()),
         Err(e) => Err(map_err(e)),
-    }
-}
-
-#[async_trait]
-impl Storage for PostgresStore {
-    async fn begin(&self) -> Result<Box<dyn Transaction>> {
-        self.inner.begin().await
-    }
-
-    async fn find_session_record(&self, portal: PortalId, token_hash: &TokenHash) -> Result<Option<SessionRecord>> {
-        self.inner.find_session_record(portal, token_hash).await
     }
 }

@@ -10,14 +10,9 @@
 //!
 //! The statements themselves are shared with PostgreSQL (see the `sql` module).
 
-use async_trait::async_trait;
-use portal_core::model::PortalId;
-use portal_core::ports::{SessionRecord, Storage, Transaction};
-use portal_core::secret::TokenHash;
-use portal_core::{Error, ErrorKind, Result};
+use portal_core::Result;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::sqlite::SqliteConnectOptions;
-use sqlx::AnyPool;
 use sqlx::{ConnectOptions, Executor};
 use std::path::Path;
 use std::str::FromStr;
@@ -69,26 +64,8 @@ impl SqliteStore {
             .connect_with(any)
             .await
             .map_err(map_err)?;
-        MIGRATOR
-            .run(&pool)
-            .await
-            .map_err(|e| Error::new(ErrorKind::Unavailable, "sqlite migration failed").with_source(e.to_string()))?;
-        Ok(SqliteStore { inner: SqlStore { pool, dialect: Dialect::Sqlite } })
-    }
-
-    /// The underlying pool, for hosts that keep their own tables next to the portal's.
-    pub fn pool(&self) -> &AnyPool {
-        &self.inner.pool
+        Ok(SqliteStore { inner: SqlStore::migrated(pool, Dialect::Sqlite, &MIGRATOR).await? })
     }
 }
 
-#[async_trait]
-impl Storage for SqliteStore {
-    async fn begin(&self) -> Result<Box<dyn Transaction>> {
-        self.inner.begin().await
-    }
-
-    async fn find_session_record(&self, portal: PortalId, token_hash: &TokenHash) -> Result<Option<SessionRecord>> {
-        self.inner.find_session_record(portal, token_hash).await
-    }
-}
+sql::front_end!(SqliteStore);

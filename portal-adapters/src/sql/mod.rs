@@ -12,7 +12,8 @@ mod tx;
 use portal_core::model::PortalId;
 use portal_core::ports::{SessionRecord, Transaction};
 use portal_core::secret::TokenHash;
-use portal_core::Result;
+use portal_core::{Error, ErrorKind, Result};
+use sqlx::migrate::Migrator;
 use sqlx::AnyPool;
 
 pub(crate) use error::map_err;
@@ -43,6 +44,16 @@ pub(crate) struct SqlStore {
 }
 
 impl SqlStore {
+    /// Bring `pool`'s schema up to date with `migrator` (under the database's migration lock).
+    pub(crate) async fn migrated(pool: AnyPool, dialect: Dialect, migrator: &Migrator) -> Result<Self> {
+        migrator.run(&pool).await.map_err(|e| {
+            Error::new(ErrorKind::Unavailable, "schema migration failed")
+                .with_context("dialect", format!("{dialect:?}"))
+                .with_source(e.to_string())
+        })?;
+        Ok(SqlStore { pool, dialect })
+    }
+
     pub(crate) async fn begin(&self) -> Result<Box<dyn Transaction>> {
         let tx = self.pool.begin_with(self.dialect.begin_statement()).await.map_err(map_err)?;
         Ok(Box::new(tx::SqlTx { tx }))
@@ -68,3 +79,32 @@ impl SqlStore {
 pub(crate) fn install_drivers() {
     sqlx::any::install_default_drivers();
 }
+
+/// The public face of a SQL store: `$store` wraps a [`SqlStore`] in a field `inner`; this gives
+/// it `pool()` and the [`portal_core::ports::Storage`] implementation.
+macro_rules! front_end {
+    ($store:ident) => {
+        impl $store {
+            /// The underlying pool, for hosts that keep their own tables next to the portal's.
+            pub fn pool(&self) -> &sqlx::AnyPool {
+                &self.inner.pool
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl portal_core::ports::Storage for $store {
+            async fn begin(&self) -> portal_core::Result<Box<dyn portal_core::ports::Transaction>> {
+                self.inner.begin().await
+            }
+
+            async fn find_session_record(
+                &self,
+                portal: portal_core::model::PortalId,
+                token_hash: &portal_core::secret::TokenHash,
+            ) -> portal_core::Result<Option<portal_core::ports::SessionRecord>> {
+                self.inner.find_session_record(portal, token_hash).await
+            }
+        }
+    };
+}
+pub(crate) use front_end;
