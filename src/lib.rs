@@ -10,7 +10,7 @@ pub use portal_core as core;
 
 use portal_adapters::postgres::PostgresStore;
 use portal_adapters::sqlite::SqliteStore;
-use portal_auth::{Argon2Hasher, CasbinAuthorizer, ZxcvbnBlocklist};
+use portal_auth::{Argon2Hasher, CasbinAuthorizer, ZxcvbnBlocklist, DEFAULT_MODEL, DEFAULT_POLICY};
 use portal_core::memory::MemoryStore;
 use portal_core::ports::{Authorizer, Clock, PasswordBlocklist, PasswordHasher, Storage, SystemClock};
 use portal_core::services::access::{AccessConfig, AccessPorts, AccessService};
@@ -106,7 +106,8 @@ impl PortalBuilder {
         self
     }
 
-    /// Authorization (default: [`CasbinAuthorizer`] with the shipped model and policy).
+    /// Authorization (default: [`CasbinAuthorizer`] with the shipped model, its policy kept in
+    /// the storage and seeded with the shipped policy on first start).
     pub fn authorizer(mut self, authorizer: impl Authorizer) -> Self {
         self.authorizer = Some(Arc::new(authorizer));
         self
@@ -135,7 +136,7 @@ impl PortalBuilder {
         let storage = self.storage.ok_or_else(|| Error::new(ErrorKind::ConfigInvalid, "no storage configured"))?;
         let authorizer = match self.authorizer {
             Some(a) => a,
-            None => Arc::new(CasbinAuthorizer::with_default_policy().await?),
+            None => Arc::new(CasbinAuthorizer::with_storage(DEFAULT_MODEL, storage.clone(), DEFAULT_POLICY).await?),
         };
         let ports = AccessPorts {
             storage,

@@ -94,6 +94,12 @@ impl PostgresStore {
 
     /// Connect, create the schema if asked for one, and bring its tables up to date.
     pub async fn connect_with(options: PostgresOptions) -> Result<Self> {
+        Self::connect_at_version(options, None).await
+    }
+
+    /// [`PostgresStore::connect_with`], migrating only up to schema `version` (for migration
+    /// tests).
+    pub(crate) async fn connect_at_version(options: PostgresOptions, version: Option<i64>) -> Result<Self> {
         sql::install_drivers();
         if options.max_connections == 0 {
             return Err(Error::new(ErrorKind::ConfigInvalid, "max_connections must be at least 1"));
@@ -126,7 +132,9 @@ impl PostgresStore {
             .connect_with(connect)
             .await
             .map_err(map_err)?;
-        Ok(PostgresStore { inner: SqlStore::migrated(pool, Dialect::Postgres, &MIGRATOR).await? })
+        Ok(PostgresStore {
+            inner: SqlStore::migrated(pool, Dialect::Postgres, &sql::migrations_up_to(&MIGRATOR, version)).await?,
+        })
     }
 }
 

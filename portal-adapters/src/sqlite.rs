@@ -12,6 +12,7 @@
 
 use portal_core::Result;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::migrate::Migrator;
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{ConnectOptions, Executor};
 use std::path::Path;
@@ -20,7 +21,7 @@ use std::time::Duration;
 
 use crate::sql::{self, map_err, Dialect, SqlStore};
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
 
 /// Set on every new connection: durability, lock waiting and integrity checks.
 const PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
@@ -35,19 +36,25 @@ pub struct SqliteStore {
 impl SqliteStore {
     /// Open (creating if needed) the database file at `path` and bring its schema up to date.
     pub async fn open(path: impl AsRef<Path>) -> Result<Self> {
+        Self::open_at_version(path.as_ref(), None).await
+    }
+
+    /// [`SqliteStore::open`], migrating only up to schema `version` (for migration tests).
+    pub(crate) async fn open_at_version(path: &Path, version: Option<i64>) -> Result<Self> {
         sql::install_drivers();
-        let options = SqliteConnectOptions::new().filename(path.as_ref()).create_if_missing(true);
-        Self::connect(AnyConnectOptions::from_url(&options.to_url_lossy()).map_err(map_err)?, PRAGMAS).await
+        let options = SqliteConnectOptions::new().filename(path).create_if_missing(true);
+        let any = AnyConnectOptions::from_url(&options.to_url_lossy()).map_err(map_err)?;
+        Self::connect(any, PRAGMAS, &sql::migrations_up_to(&MIGRATOR, version)).await
     }
 
     /// A private in-memory database, gone when the store is dropped; for tests.
     pub async fn open_in_memory() -> Result<Self> {
         sql::install_drivers();
         let options = AnyConnectOptions::from_str("sqlite::memory:").map_err(map_err)?;
-        Self::connect(options, "PRAGMA foreign_keys = ON;").await
+        Self::connect(options, "PRAGMA foreign_keys = ON;", &MIGRATOR).await
     }
 
-    async fn connect(any: AnyConnectOptions, pragmas: &'static str) -> Result<Self> {
+    async fn connect(any: AnyConnectOptions, pragmas: &'static str, migrator: &Migrator) -> Result<Self> {
         let pool = AnyPoolOptions::new()
             .max_connections(1)
             .min_connections(1)
@@ -64,7 +71,7 @@ impl SqliteStore {
             .connect_with(any)
             .await
             .map_err(map_err)?;
-        Ok(SqliteStore { inner: SqlStore::migrated(pool, Dialect::Sqlite, &MIGRATOR).await? })
+        Ok(SqliteStore { inner: SqlStore::migrated(pool, Dialect::Sqlite, migrator).await? })
     }
 }
 

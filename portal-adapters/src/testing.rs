@@ -13,6 +13,8 @@ use std::sync::OnceLock;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::postgres::{PostgresOptions, PostgresStore};
+#[cfg(feature = "sqlite")]
+use crate::sqlite::SqliteStore;
 
 /// The environment variable holding the test server's URL.
 pub const POSTGRES_URL_VAR: &str = "PORTAL_TEST_POSTGRES_URL";
@@ -70,6 +72,28 @@ pub async fn postgres_store_in(schema: &str) -> Option<PostgresStore> {
         Ok(store) => Some(store),
         Err(e) => panic!("{POSTGRES_URL_VAR} is set but PostgreSQL is not usable: {e:?}"),
     }
+}
+
+/// [`postgres_store_in`] with the schema migrated only up to `version`, to fill a database as
+/// an older release left it; [`postgres_store_in`] on the same schema then migrates it to the
+/// newest (D10).
+///
+/// # Panics
+/// As [`postgres_store`].
+pub async fn postgres_store_at_version(schema: &str, version: i64) -> Option<PostgresStore> {
+    let url = postgres_url()?;
+    let options = PostgresOptions::new(url).schema(schema).max_connections(8);
+    match PostgresStore::connect_at_version(options, Some(version)).await {
+        Ok(store) => Some(store),
+        Err(e) => panic!("{POSTGRES_URL_VAR} is set but PostgreSQL is not usable: {e:?}"),
+    }
+}
+
+/// A SQLite file migrated only up to schema `version`; [`SqliteStore::open`] on the same path
+/// migrates it to the newest (D10).
+#[cfg(feature = "sqlite")]
+pub async fn sqlite_store_at_version(path: &std::path::Path, version: i64) -> portal_core::Result<SqliteStore> {
+    SqliteStore::open_at_version(path, Some(version)).await
 }
 
 /// Drop `portal_test_*` schemas whose run started more than an hour ago.

@@ -1,14 +1,20 @@
 //! `CasbinAuthorizer`: the [`Authorizer`] port answered by casbin-rs with an RBAC-with-domains
 //! model, the portal id being the domain. casbin's model and CSV policy formats are the source
-//! of truth; the default files ship in `portal-auth/casbin/` for hosts to copy and edit.
+//! of truth; the default files ship in `portal-auth/casbin/` for hosts to copy and edit. The
+//! policy lives in the portal's storage (through [`StorageAdapter`]), so it survives restarts and
+//! every process on one database shares it.
 
 use async_trait::async_trait;
-use casbin::{CoreApi, DefaultModel, Enforcer, MemoryAdapter, MgmtApi};
-use portal_core::model::Principal;
-use portal_core::ports::Authorizer;
+use casbin::{CoreApi, DefaultModel, Enforcer, MgmtApi};
+use portal_core::memory::MemoryStore;
+use portal_core::model::{PolicyRule, Principal};
+use portal_core::ports::{Authorizer, Storage};
 use portal_core::{Error, ErrorKind, Result};
 use std::path::Path;
+use std::sync::Arc;
 use tokio::sync::RwLock;
+
+use crate::policy_adapter::{self, StorageAdapter};
 
 /// The default casbin model (RBAC with domains, `*` = every portal).
 pub const DEFAULT_MODEL: &str = include_str!("../casbin/model.conf");
@@ -20,40 +26,31 @@ pub struct CasbinAuthorizer {
     enforcer: RwLock<Enforcer>,
 }
 
+/// A casbin error as a portal error: the store's own error when the adapter failed, else
+/// `ConfigInvalid` (a model or policy casbin cannot use).
 fn casbin_error(what: &'static str, e: casbin::Error) -> Error {
-    Error::new(ErrorKind::ConfigInvalid, what).with_source(e.to_string())
+    match e {
+        casbin::Error::AdapterError(casbin::error::AdapterError(inner)) => match inner.downcast::<Error>() {
+            Ok(portal) => *portal,
+            Err(other) => Error::new(ErrorKind::Unavailable, what).with_source(other.to_string()),
+        },
+        other => Error::new(ErrorKind::ConfigInvalid, what).with_source(other.to_string()),
+    }
 }
 
 impl CasbinAuthorizer {
-    /// The shipped model and policy.
+    /// The shipped model and policy, held in memory only (for tools and tests; a portal built
+    /// with [`CasbinAuthorizer::with_storage`] keeps its policy in its database).
     pub async fn with_default_policy() -> Result<Self> {
         Self::from_strings(DEFAULT_MODEL, DEFAULT_POLICY).await
     }
 
-    /// A model and a policy given as text (casbin `.conf` and `.csv` formats).
+    /// A model and a policy given as text (casbin `.conf` and `.csv` formats), in memory only.
     pub async fn from_strings(model: &str, policy: &str) -> Result<Self> {
-        let model = DefaultModel::from_str(model).await.map_err(|e| casbin_error("invalid casbin model", e))?;
-        let mut enforcer = Enforcer::new(model, MemoryAdapter::default())
-            .await
-            .map_err(|e| casbin_error("invalid casbin model", e))?;
-        let (rules, groupings) = parse_policy(policy)?;
-        for (ptype, rules) in rules {
-            enforcer.add_named_policies(&ptype, rules).await.map_err(|e| casbin_error("invalid casbin policy", e))?;
-        }
-        for (gtype, rules) in groupings {
-            enforcer
-                .add_named_grouping_policies(&gtype, rules)
-                .await
-                .map_err(|e| casbin_error("invalid casbin policy", e))?;
-        }
-        // A model whose matcher cannot be evaluated fails here, at start-up, not on a request.
-        enforcer
-            .enforce(("anonymous", "-", "-", "-"))
-            .map_err(|e| casbin_error("casbin model cannot evaluate a request", e))?;
-        Ok(CasbinAuthorizer { enforcer: RwLock::new(enforcer) })
+        Self::with_storage(model, Arc::new(MemoryStore::new()), policy).await
     }
 
-    /// A model file and a policy CSV file.
+    /// A model file and a policy CSV file, in memory only.
     pub async fn from_files(model: impl AsRef<Path>, policy: impl AsRef<Path>) -> Result<Self> {
         let read = |p: &Path| {
             std::fs::read_to_string(p).map_err(|e| {
@@ -65,15 +62,42 @@ impl CasbinAuthorizer {
         Self::from_strings(&read(model.as_ref())?, &read(policy.as_ref())?).await
     }
 
-    /// Add a policy line (`p, sub, dom, obj, act` without the `p`). Returns whether it was new.
+    /// The policy stored in `storage`, under `model`. A store holding no policy yet is seeded
+    /// with `seed` (casbin CSV, usually [`DEFAULT_POLICY`]); one that holds any keeps its own.
+    /// Lines the model cannot hold are `ConfigInvalid`, at start-up rather than on a request.
+    pub async fn with_storage(model_text: &str, storage: Arc<dyn Storage>, seed: &str) -> Result<Self> {
+        let seed = parse_policy(seed)?;
+        // Check the seed against a scratch copy of the model before anything is stored.
+        policy_adapter::load_into(&mut parse_model(model_text).await?, seed.clone())?;
+        let model = parse_model(model_text).await?;
+        let adapter = StorageAdapter::new(storage);
+        adapter.seed(&seed).await?;
+        let enforcer = Enforcer::new(model, adapter).await.map_err(|e| casbin_error("cannot load casbin policy", e))?;
+        // A model whose matcher cannot be evaluated fails here, at start-up, not on a request.
+        enforcer
+            .enforce(("anonymous", "-", "-", "-"))
+            .map_err(|e| casbin_error("casbin model cannot evaluate a request", e))?;
+        Ok(CasbinAuthorizer { enforcer: RwLock::new(enforcer) })
+    }
+
+    /// Read the policy from storage again, picking up changes other processes made. If reading
+    /// fails, the error is returned and every check is refused until a reload succeeds (a
+    /// policy-store error means deny).
+    pub async fn reload(&self) -> Result<()> {
+        let mut enforcer = self.enforcer.write().await;
+        enforcer.load_policy().await.map_err(|e| casbin_error("cannot load casbin policy", e))
+    }
+
+    /// Add a policy line (`p, sub, dom, obj, act` without the `p`) and store it. Returns whether
+    /// it was new.
     pub async fn add_policy(&self, rule: [&str; 4]) -> Result<bool> {
-        let rule = rule.iter().map(|s| s.to_string()).collect();
+        let rule = checked_line("p", &rule)?;
         self.enforcer.write().await.add_policy(rule).await.map_err(|e| casbin_error("cannot add policy", e))
     }
 
-    /// Remove a policy line. Returns whether it existed.
+    /// Remove a policy line from the enforcer and the store. Returns whether it existed.
     pub async fn remove_policy(&self, rule: [&str; 4]) -> Result<bool> {
-        let rule = rule.iter().map(|s| s.to_string()).collect();
+        let rule = checked_line("p", &rule)?;
         self.enforcer.write().await.remove_policy(rule).await.map_err(|e| casbin_error("cannot remove policy", e))
     }
 
@@ -87,35 +111,34 @@ impl CasbinAuthorizer {
     }
 }
 
-type Rules = Vec<(String, Vec<Vec<String>>)>;
+/// The values of a line, checked as a stored [`PolicyRule`] would be.
+fn checked_line(ptype: &str, values: &[&str]) -> Result<Vec<String>> {
+    Ok(PolicyRule::new(ptype, values.iter().copied())?.into_parts().1)
+}
 
-/// Split a casbin policy CSV into policy rules (`p`, `p2`, …) and grouping rules (`g`, `g2`, …),
-/// grouped by type. Blank lines and `#` comments are skipped.
-fn parse_policy(text: &str) -> Result<(Rules, Rules)> {
-    let mut rules: Rules = Vec::new();
-    let mut groupings: Rules = Vec::new();
+async fn parse_model(text: &str) -> Result<DefaultModel> {
+    DefaultModel::from_str(text).await.map_err(|e| casbin_error("invalid casbin model", e))
+}
+
+/// A casbin policy CSV as checked lines. Blank lines and `#` comments are skipped; a line of an
+/// unknown type or with values casbin's CSV cannot carry is `ConfigInvalid` with its number.
+fn parse_policy(text: &str) -> Result<Vec<PolicyRule>> {
+    let mut rules = Vec::new();
     for (n, line) in text.lines().enumerate() {
         let line = line.trim();
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        let mut fields = line.split(',').map(|f| f.trim().to_owned());
-        let kind = fields.next().unwrap_or_default();
-        let values: Vec<String> = fields.collect();
-        let target = if kind.starts_with('p') {
-            &mut rules
-        } else if kind.starts_with('g') {
-            &mut groupings
-        } else {
-            return Err(Error::new(ErrorKind::ConfigInvalid, "casbin policy line must start with p or g")
-                .with_context("line", n + 1));
-        };
-        match target.iter_mut().find(|(k, _)| *k == kind) {
-            Some((_, v)) => v.push(values),
-            None => target.push((kind, vec![values])),
-        }
+        let mut fields = line.split(',').map(str::trim);
+        let ptype = fields.next().unwrap_or_default();
+        let rule = PolicyRule::new(ptype, fields).map_err(|e| {
+            Error::new(ErrorKind::ConfigInvalid, "invalid casbin policy line")
+                .with_context("line", n + 1)
+                .with_source(e)
+        })?;
+        rules.push(rule);
     }
-    Ok((rules, groupings))
+    Ok(rules)
 }
 
 #[async_trait]

@@ -14,11 +14,11 @@ use tokio::sync::{Mutex, OwnedMutexGuard};
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::{
     AuditEvent, AuditEventId, Invitation, InvitationId, MemberStatus, Membership, OneTimeToken, PasswordCredential,
-    Portal, PortalId, Session, SessionId, ThrottleState, TokenPurpose, User, UserId,
+    PolicyRule, Portal, PortalId, Session, SessionId, ThrottleState, TokenPurpose, User, UserId,
 };
 use crate::ports::{
-    AuditLog, CredentialStore, InvitationStore, MembershipStore, PortalStore, SessionRecord, SessionStore, Storage,
-    ThrottleStore, TokenStore, Transaction, UserStore,
+    AuditLog, CredentialStore, InvitationStore, MembershipStore, PolicyStore, PortalStore, SessionRecord, SessionStore,
+    Storage, ThrottleStore, TokenStore, Transaction, UserStore,
 };
 use crate::secret::TokenHash;
 
@@ -37,6 +37,11 @@ struct State {
     tokens: HashMap<(PortalId, TokenHash), OneTimeToken>,
     audit: BTreeMap<(PortalId, AuditEventId), AuditEvent>,
     throttle: HashMap<(PortalId, String), ThrottleState>,
+    /// Policy lines by insertion number, and the number of each line.
+    policy: BTreeMap<u64, PolicyRule>,
+    policy_seq: HashMap<PolicyRule, u64>,
+    /// The last insertion number handed out (never reused, like a SQL sequence).
+    policy_counter: u64,
 }
 
 /// Hashing for maps keyed by server-generated ids and SHA-256 digests: nobody outside can choose
@@ -512,5 +517,32 @@ impl ThrottleStore for MemoryTx {
     async fn clear_throttle(&mut self, portal: PortalId, key: &str) -> Result<()> {
         self.write(|s| &mut s.throttle, (portal, key.to_owned()), None::<ThrottleState>);
         Ok(())
+    }
+}
+
+#[async_trait]
+impl PolicyStore for MemoryTx {
+    async fn add_policy_rule(&mut self, rule: &PolicyRule) -> Result<bool> {
+        if self.state.policy_seq.contains_key(rule) {
+            return Ok(false);
+        }
+        self.state.policy_counter += 1;
+        let seq = self.state.policy_counter;
+        self.write(|s| &mut s.policy, seq, Some(rule.clone()));
+        self.write(|s| &mut s.policy_seq, rule.clone(), Some(seq));
+        Ok(true)
+    }
+
+    async fn remove_policy_rule(&mut self, rule: &PolicyRule) -> Result<bool> {
+        let Some(&seq) = self.state.policy_seq.get(rule) else {
+            return Ok(false);
+        };
+        self.write(|s| &mut s.policy, seq, None::<PolicyRule>);
+        self.write(|s| &mut s.policy_seq, rule.clone(), None::<u64>);
+        Ok(true)
+    }
+
+    async fn list_policy_rules(&mut self) -> Result<Vec<PolicyRule>> {
+        Ok(self.state.policy.values().cloned().collect())
     }
 }

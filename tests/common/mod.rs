@@ -82,9 +82,20 @@ impl Harness {
     }
 
     pub async fn with(store: Arc<dyn Storage>, config: AccessConfig) -> Self {
+        Self::build(Portal::builder(), store, config).await
+    }
+
+    /// A portal whose casbin policy is held in memory, not in `store` (for a database whose
+    /// schema predates the policy table).
+    pub async fn with_memory_policy(store: Arc<dyn Storage>) -> Self {
+        let authorizer = portal::auth::CasbinAuthorizer::with_default_policy().await.unwrap();
+        Self::build(Portal::builder().authorizer(authorizer), store, AccessConfig::default()).await
+    }
+
+    async fn build(builder: portal::PortalBuilder, store: Arc<dyn Storage>, config: AccessConfig) -> Self {
         let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 22, 9, 0, 0).unwrap()));
         let verifies = Arc::new(AtomicUsize::new(0));
-        let portal = Portal::builder()
+        let portal = builder
             .storage_arc(store)
             .hasher(CountingHasher { inner: FastHasher, verifies: verifies.clone() })
             .clock_arc(clock.clone() as Arc<dyn Clock>)

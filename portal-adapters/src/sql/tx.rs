@@ -25,7 +25,7 @@ pub(crate) struct SqlTx {
 type Query<'q> = sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>;
 
 impl SqlTx {
-    async fn exec(&mut self, q: Query<'_>) -> Result<u64> {
+    pub(super) async fn exec(&mut self, q: Query<'_>) -> Result<u64> {
         q.execute(&mut *self.tx).await.map(|r| r.rows_affected()).map_err(map_err)
     }
 
@@ -33,7 +33,7 @@ impl SqlTx {
         q.fetch_optional(&mut *self.tx).await.map_err(map_err)?.as_ref().map(decode).transpose()
     }
 
-    async fn all<T>(&mut self, q: Query<'_>, decode: fn(&AnyRow) -> Result<T>) -> Result<Vec<T>> {
+    pub(super) async fn all<T>(&mut self, q: Query<'_>, decode: fn(&AnyRow) -> Result<T>) -> Result<Vec<T>> {
         q.fetch_all(&mut *self.tx).await.map_err(map_err)?.iter().map(decode).collect()
     }
 

@@ -3,6 +3,7 @@
 mod audit;
 mod ids;
 mod invitation;
+mod policy;
 mod portal;
 mod session;
 mod throttle;
@@ -12,6 +13,7 @@ mod user;
 pub use audit::{escape_controls, AuditEvent, AuditOutcome};
 pub use ids::{AuditEventId, InvitationId, PortalId, SessionId, TokenId, UserId};
 pub use invitation::Invitation;
+pub use policy::PolicyRule;
 pub use portal::{validate_slug, Portal, PortalMode};
 pub use session::{Principal, Session};
 pub use throttle::ThrottleState;

@@ -12,6 +12,6 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use hasher::{PasswordHasher, Verification};
 pub use password_list::{NoBlocklist, PasswordBlocklist};
 pub use storage::{
-    AuditLog, CredentialStore, InvitationStore, MembershipStore, PortalStore, SessionRecord, SessionStore, Storage,
-    ThrottleStore, TokenStore, Transaction, UserStore,
+    AuditLog, CredentialStore, InvitationStore, MembershipStore, PolicyStore, PortalStore, SessionRecord, SessionStore,
+    Storage, ThrottleStore, TokenStore, Transaction, UserStore,
 };

@@ -15,8 +15,8 @@ use chrono::{DateTime, Utc};
 
 use crate::error::Result;
 use crate::model::{
-    AuditEvent, Invitation, InvitationId, MemberStatus, Membership, OneTimeToken, PasswordCredential, Portal, PortalId,
-    Session, SessionId, ThrottleState, TokenPurpose, User, UserId,
+    AuditEvent, Invitation, InvitationId, MemberStatus, Membership, OneTimeToken, PasswordCredential, PolicyRule,
+    Portal, PortalId, Session, SessionId, ThrottleState, TokenPurpose, User, UserId,
 };
 use crate::secret::TokenHash;
 
@@ -256,6 +256,31 @@ pub trait ThrottleStore: Send {
     async fn clear_throttle(&mut self, portal: PortalId, key: &str) -> Result<()>;
 }
 
+/// The casbin policy: one set of lines for the whole installation (the portal is a value inside
+/// each line, as casbin's domain). The casbin adapter in `portal-auth` reads and writes it, so
+/// every store persists policy the same way.
+#[async_trait]
+pub trait PolicyStore: Send {
+    /// Add a line unless an equal one is stored; returns whether this call added it.
+    ///
+    /// # Behavior
+    /// - an added rule is listed unchanged by `list_policy_rules`.
+    /// - adding an equal rule again returns `Ok(false)` and it stays listed once.
+    async fn add_policy_rule(&mut self, rule: &PolicyRule) -> Result<bool>;
+
+    /// Remove a line; returns whether it was stored.
+    ///
+    /// # Behavior
+    /// - removes only that rule; removing a rule that is not stored returns `Ok(false)`.
+    async fn remove_policy_rule(&mut self, rule: &PolicyRule) -> Result<bool>;
+
+    /// Every stored line, oldest first.
+    ///
+    /// # Behavior
+    /// - lists rules in the order they were added, lines of different types and lengths kept apart.
+    async fn list_policy_rules(&mut self) -> Result<Vec<PolicyRule>>;
+}
+
 /// One unit of work over every store. Serializable; dropping it without `commit` rolls back.
 #[async_trait]
 pub trait Transaction:
@@ -268,6 +293,7 @@ pub trait Transaction:
     + TokenStore
     + AuditLog
     + ThrottleStore
+    + PolicyStore
     + Send
 {
     /// Make every write of this transaction durable and visible, all together.

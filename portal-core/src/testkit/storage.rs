@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use super::fixtures as fx;
 use crate::error::ErrorKind;
-use crate::model::{MemberStatus, Portal, PortalId, ThrottleState, TokenPurpose, UserId};
+use crate::model::{MemberStatus, PolicyRule, Portal, PortalId, ThrottleState, TokenPurpose, UserId};
 use crate::ports::{Storage, Transaction};
 
 /// The store under test.
@@ -583,6 +583,106 @@ pub async fn throttle_put_get_clear_round_trip(store: Store) {
     t.commit().await.unwrap();
     let mut t = tx(&store).await;
     assert_eq!(t.get_throttle(p.id, "k@example.com").await.unwrap(), None);
+}
+
+/// The policy is shared by the whole store, so each policy test writes lines naming a fresh
+/// domain of its own and looks only at those.
+fn domain() -> String {
+    PortalId::new().to_string()
+}
+
+fn rule(ptype: &str, values: &[&str]) -> PolicyRule {
+    PolicyRule::new(ptype, values.iter().copied()).expect("valid rule")
+}
+
+async fn policy_of(store: &Store, domain: &str) -> Vec<PolicyRule> {
+    let mut t = tx(store).await;
+    let all = t.list_policy_rules().await.expect("list policy");
+    all.into_iter().filter(|r| r.values().iter().any(|v| v == domain)).collect()
+}
+
+/// An added rule is listed unchanged.
+pub async fn policy_add_then_list_unchanged(store: Store) {
+    let d = domain();
+    let r = rule("p", &["moderator", &d, "member", "suspend"]);
+    let mut t = tx(&store).await;
+    assert!(t.add_policy_rule(&r).await.unwrap());
+    t.commit().await.unwrap();
+    assert_eq!(policy_of(&store, &d).await, vec![r]);
+}
+
+/// Adding an equal rule again returns `false` and it stays listed once.
+pub async fn policy_add_twice_is_false_and_listed_once(store: Store) {
+    let d = domain();
+    let r = rule("g", &["user-1", "admin", &d]);
+    let mut t = tx(&store).await;
+    assert!(t.add_policy_rule(&r).await.unwrap());
+    assert!(!t.add_policy_rule(&r).await.unwrap());
+    t.commit().await.unwrap();
+    let mut t = tx(&store).await;
+    assert!(!t.add_policy_rule(&r).await.unwrap());
+    t.commit().await.unwrap();
+    assert_eq!(policy_of(&store, &d).await, vec![r]);
+}
+
+/// Removing deletes only that rule; a rule not stored returns `false`.
+pub async fn policy_remove_removes_only_that_rule(store: Store) {
+    let d = domain();
+    let keep = rule("p", &["agent", &d, "member", "list"]);
+    let gone = rule("p", &["agent", &d, "member", "invite"]);
+    let mut t = tx(&store).await;
+    t.add_policy_rule(&keep).await.unwrap();
+    t.add_policy_rule(&gone).await.unwrap();
+    t.commit().await.unwrap();
+    let mut t = tx(&store).await;
+    assert!(t.remove_policy_rule(&gone).await.unwrap());
+    assert!(!t.remove_policy_rule(&gone).await.unwrap());
+    assert!(!t.remove_policy_rule(&rule("p", &["nobody", &d, "x", "y"])).await.unwrap());
+    t.commit().await.unwrap();
+    assert_eq!(policy_of(&store, &d).await, vec![keep]);
+}
+
+/// Rules list in insertion order; a `p` and a `g` line with the same values, or lines where one
+/// is a prefix of the other, are different rules.
+pub async fn policy_list_keeps_insertion_order_types_and_lengths_apart(store: Store) {
+    let d = domain();
+    let rules = vec![
+        rule("p", &["b", &d, "obj", "act"]),
+        rule("g", &["b", &d, "obj", "act"]),
+        rule("p", &["b", &d, "obj"]),
+        rule("p2", &["b", &d, "obj", "act", "eft", "x"]),
+        rule("p", &["a", &d, "obj", "act"]),
+    ];
+    let mut t = tx(&store).await;
+    for r in &rules {
+        assert!(t.add_policy_rule(r).await.unwrap(), "{r}");
+    }
+    t.commit().await.unwrap();
+    assert_eq!(policy_of(&store, &d).await, rules);
+    let mut t = tx(&store).await;
+    assert!(t.remove_policy_rule(&rules[0]).await.unwrap());
+    assert!(t.add_policy_rule(&rules[0]).await.unwrap());
+    t.commit().await.unwrap();
+    let mut moved = rules[1..].to_vec();
+    moved.push(rules[0].clone());
+    assert_eq!(policy_of(&store, &d).await, moved, "a re-added rule is the newest");
+}
+
+/// Policy writes of a rolled-back or dropped transaction are not stored.
+pub async fn policy_rollback_writes_nothing(store: Store) {
+    let d = domain();
+    let kept = rule("p", &["admin", &d, "audit", "read"]);
+    let mut t = tx(&store).await;
+    t.add_policy_rule(&kept).await.unwrap();
+    t.commit().await.unwrap();
+    let mut t = tx(&store).await;
+    t.add_policy_rule(&rule("p", &["admin", &d, "member", "list"])).await.unwrap();
+    t.remove_policy_rule(&kept).await.unwrap();
+    t.rollback().await.unwrap();
+    let mut t = tx(&store).await;
+    t.add_policy_rule(&rule("g", &["u", "admin", &d])).await.unwrap();
+    drop(t);
+    assert_eq!(policy_of(&store, &d).await, vec![kept]);
 }
 
 /// After commit, a new transaction sees every write.
