@@ -7,10 +7,12 @@
 //! - One pooled connection: since every transaction holds the write lock anyway, more
 //!   connections would only busy-wait on it; the pool's queue orders waiters fairly instead.
 //!   Other processes on the same file wait up to `busy_timeout`.
+//! - Migrations run under an advisory lock on `<file>.migrate-lock` (kept next to the database),
+//!   so processes starting together on a new file create the schema once.
 //!
 //! The statements themselves are shared with PostgreSQL (see the `sql` module).
 
-use portal_core::Result;
+use portal_core::{Error, ErrorKind, Result};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::SqliteConnectOptions;
@@ -44,6 +46,9 @@ impl SqliteStore {
         sql::install_drivers();
         let options = SqliteConnectOptions::new().filename(path).create_if_missing(true);
         let any = AnyConnectOptions::from_url(&options.to_url_lossy()).map_err(map_err)?;
+        // SQLite has no migration lock of its own: without this, two processes opening a new
+        // file at once would both try to create the same tables.
+        let _migrating = migration_lock(path).await?;
         Self::connect(any, PRAGMAS, &sql::migrations_up_to(&MIGRATOR, version)).await
     }
 
@@ -76,3 +81,23 @@ impl SqliteStore {
 }
 
 sql::front_end!(SqliteStore);
+
+/// An exclusive advisory lock (`flock`) on `<database>.migrate-lock`, held while the schema is
+/// brought up to date; released when the returned file is dropped.
+async fn migration_lock(database: &Path) -> Result<std::fs::File> {
+    let mut name = database.as_os_str().to_owned();
+    name.push(".migrate-lock");
+    let lock_path = std::path::PathBuf::from(name);
+    let locked = tokio::task::spawn_blocking(move || {
+        let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&lock_path)?;
+        file.lock()?;
+        Ok::<_, std::io::Error>(file)
+    })
+    .await
+    .map_err(|e| Error::internal("migration lock task failed").with_source(e))?;
+    locked.map_err(|e| {
+        Error::new(ErrorKind::Unavailable, "cannot lock the database for migration")
+            .with_context("path", database.display())
+            .with_source(e)
+    })
+}

@@ -16,3 +16,21 @@ mod shared_file {
 
     portal_core::storage_conformance!(SqliteStore::open(path().join("conformance.db")).await.unwrap());
 }
+
+/// Processes starting together on a new file: every open succeeds, the schema is created once.
+#[test]
+fn concurrent_opens_of_a_new_file_all_migrate() {
+    portal_core::testkit::run(async {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("fresh.db");
+        let opens: Vec<_> = (0..8)
+            .map(|_| {
+                let path = path.clone();
+                tokio::spawn(async move { portal_adapters::sqlite::SqliteStore::open(path).await })
+            })
+            .collect();
+        for open in opens {
+            open.await.unwrap().expect("every concurrent open migrates or finds the schema current");
+        }
+    });
+}

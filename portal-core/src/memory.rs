@@ -1,14 +1,18 @@
 //! `MemoryStore`: the reference implementation of every storage port.
 //!
-//! One transaction at a time holds the whole state (an async mutex), which makes transactions
-//! trivially serializable. Writes apply in place and record an undo step; rollback — or dropping
-//! the transaction — replays the undo log backwards, so nothing is ever copied wholesale.
+//! One transaction at a time holds the turn (an async mutex), which makes transactions trivially
+//! serializable. Writes apply in place, under a short write lock, and record an undo step;
+//! rollback — or dropping the transaction — replays the undo log backwards, so nothing is ever
+//! copied wholesale. The per-request session read takes only a read lock and never waits for
+//! the turn unless the open transaction has uncommitted writes (then it waits, so it never sees
+//! them).
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, HashMap};
 use std::hash::{BuildHasher, Hash, Hasher};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use crate::error::{Error, ErrorKind, Result};
@@ -73,10 +77,31 @@ impl Hasher for FoldHasher {
     }
 }
 
+/// The data and whether the transaction holding the turn has written to it yet.
+#[derive(Default)]
+struct Shared {
+    state: RwLock<State>,
+    /// Set (under the write lock) by a transaction's first write, cleared when it commits or
+    /// rolls back: while set, `state` holds uncommitted data.
+    dirty: AtomicBool,
+}
+
+impl Shared {
+    fn read(&self) -> RwLockReadGuard<'_, State> {
+        self.state.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, State> {
+        self.state.write().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
 /// The in-memory store. Clones share the same data.
 #[derive(Clone, Default)]
 pub struct MemoryStore {
-    state: Arc<Mutex<State>>,
+    /// Held by the open transaction for its whole life.
+    turn: Arc<Mutex<()>>,
+    shared: Arc<Shared>,
 }
 
 impl MemoryStore {
@@ -89,19 +114,27 @@ impl MemoryStore {
 #[async_trait]
 impl Storage for MemoryStore {
     async fn begin(&self) -> Result<Box<dyn Transaction>> {
-        Ok(Box::new(MemoryTx { state: self.state.clone().lock_owned().await, undo: Vec::new() }))
+        let turn = self.turn.clone().lock_owned().await;
+        Ok(Box::new(MemoryTx { _turn: turn, shared: self.shared.clone(), undo: Vec::new() }))
     }
 
     async fn find_session_record(&self, portal: PortalId, token_hash: &TokenHash) -> Result<Option<SessionRecord>> {
-        // Uncontended (the common case) the lock is taken without building a wait future.
-        let state = match self.state.try_lock() {
-            Ok(state) => state,
-            Err(_) => self.state.lock().await,
+        let lookup = |state: &State| {
+            state.sessions.get(&(portal, *token_hash)).map(|session| SessionRecord {
+                session: session.clone(),
+                membership: state.memberships.get(&(portal, session.user_id)).cloned(),
+            })
         };
-        Ok(state.sessions.get(&(portal, *token_hash)).map(|session| SessionRecord {
-            session: session.clone(),
-            membership: state.memberships.get(&(portal, session.user_id)).cloned(),
-        }))
+        {
+            let state = self.shared.read();
+            if !self.shared.dirty.load(Ordering::Acquire) {
+                return Ok(lookup(&state));
+            }
+        }
+        // A transaction has uncommitted writes: wait until it ends.
+        let _turn = self.turn.lock().await;
+        let state = self.shared.read();
+        Ok(lookup(&state))
     }
 }
 
@@ -131,11 +164,25 @@ impl<K: Ord, V> Table<K, V> for BTreeMap<K, V> {
 }
 
 struct MemoryTx {
-    state: OwnedMutexGuard<State>,
+    _turn: OwnedMutexGuard<()>,
+    shared: Arc<Shared>,
     undo: Vec<Undo>,
 }
 
 impl MemoryTx {
+    /// Read the data. Only the transaction holding the turn writes, so this never waits on a
+    /// writer; keep the guard to one statement (a write while it is held would deadlock).
+    fn state(&self) -> RwLockReadGuard<'_, State> {
+        self.shared.read()
+    }
+
+    /// The write lock, marking the data dirty (uncommitted) until commit or rollback.
+    fn state_mut(&self) -> RwLockWriteGuard<'_, State> {
+        let guard = self.shared.write();
+        self.shared.dirty.store(true, Ordering::Release);
+        guard
+    }
+
     /// Set (or with `None`, remove) `key` in the table `pick` selects, remembering how to undo it.
     fn write<K, V, T>(&mut self, pick: fn(&mut State) -> &mut T, key: K, value: Option<V>)
     where
@@ -143,16 +190,18 @@ impl MemoryTx {
         V: Send + 'static,
         T: Table<K, V> + 'static,
     {
-        let previous = pick(&mut self.state).put(key.clone(), value);
+        let previous = pick(&mut self.state_mut()).put(key.clone(), value);
         self.undo.push(Box::new(move |s: &mut State| {
             pick(s).put(key, previous);
         }));
     }
 
     fn roll_back(&mut self) {
+        let mut state = self.shared.write();
         while let Some(step) = self.undo.pop() {
-            step(&mut self.state);
+            step(&mut state);
         }
+        self.shared.dirty.store(false, Ordering::Release);
     }
 }
 
@@ -169,7 +218,9 @@ fn already_exists(what: &'static str) -> Error {
 #[async_trait]
 impl Transaction for MemoryTx {
     async fn commit(mut self: Box<Self>) -> Result<()> {
+        let _state = self.shared.write();
         self.undo.clear();
+        self.shared.dirty.store(false, Ordering::Release);
         Ok(())
     }
 
@@ -182,7 +233,11 @@ impl Transaction for MemoryTx {
 #[async_trait]
 impl PortalStore for MemoryTx {
     async fn insert_portal(&mut self, portal: &Portal) -> Result<()> {
-        if self.state.portals.contains_key(&portal.id) || self.state.portal_slugs.contains_key(&portal.slug) {
+        let taken = {
+            let s = self.state();
+            s.portals.contains_key(&portal.id) || s.portal_slugs.contains_key(&portal.slug)
+        };
+        if taken {
             return Err(already_exists("a portal with this id or slug exists"));
         }
         self.write(|s| &mut s.portal_slugs, portal.slug.clone(), Some(portal.id));
@@ -191,11 +246,12 @@ impl PortalStore for MemoryTx {
     }
 
     async fn get_portal(&mut self, id: PortalId) -> Result<Option<Portal>> {
-        Ok(self.state.portals.get(&id).cloned())
+        Ok(self.state().portals.get(&id).cloned())
     }
 
     async fn get_portal_by_slug(&mut self, slug: &str) -> Result<Option<Portal>> {
-        Ok(self.state.portal_slugs.get(slug).and_then(|id| self.state.portals.get(id)).cloned())
+        let s = self.state();
+        Ok(s.portal_slugs.get(slug).and_then(|id| s.portals.get(id)).cloned())
     }
 }
 
@@ -203,8 +259,11 @@ impl PortalStore for MemoryTx {
 impl UserStore for MemoryTx {
     async fn insert_user(&mut self, user: &User) -> Result<()> {
         let email_key = (user.portal_id, user.email.clone());
-        if self.state.users.contains_key(&(user.portal_id, user.id)) || self.state.user_emails.contains_key(&email_key)
-        {
+        let taken = {
+            let s = self.state();
+            s.users.contains_key(&(user.portal_id, user.id)) || s.user_emails.contains_key(&email_key)
+        };
+        if taken {
             return Err(already_exists("a user with this id or email exists in this portal"));
         }
         self.write(|s| &mut s.user_emails, email_key, Some(user.id));
@@ -213,23 +272,23 @@ impl UserStore for MemoryTx {
     }
 
     async fn get_user(&mut self, portal: PortalId, id: UserId) -> Result<Option<User>> {
-        Ok(self.state.users.get(&(portal, id)).cloned())
+        Ok(self.state().users.get(&(portal, id)).cloned())
     }
 
     async fn find_user_by_email(&mut self, portal: PortalId, email: &str) -> Result<Option<User>> {
-        let id = self.state.user_emails.get(&(portal, email.to_owned())).copied();
-        Ok(id.and_then(|id| self.state.users.get(&(portal, id)).cloned()))
+        let id = self.state().user_emails.get(&(portal, email.to_owned())).copied();
+        Ok(id.and_then(|id| self.state().users.get(&(portal, id)).cloned()))
     }
 
     async fn update_user(&mut self, user: &User) -> Result<u64> {
         let key = (user.portal_id, user.id);
-        let stored = self.state.users.get(&key).ok_or_else(|| Error::not_found("no such user"))?.clone();
+        let stored = self.state().users.get(&key).ok_or_else(|| Error::not_found("no such user"))?.clone();
         if stored.version != user.version {
             return Err(Error::conflict("user was changed by someone else"));
         }
         if stored.email != user.email {
             let new_key = (user.portal_id, user.email.clone());
-            if self.state.user_emails.contains_key(&new_key) {
+            if self.state().user_emails.contains_key(&new_key) {
                 return Err(already_exists("a user with this email exists in this portal"));
             }
             self.write(|s| &mut s.user_emails, (user.portal_id, stored.email.clone()), None);
@@ -247,7 +306,7 @@ impl UserStore for MemoryTx {
 impl MembershipStore for MemoryTx {
     async fn insert_membership(&mut self, m: &Membership) -> Result<()> {
         let key = (m.portal_id, m.user_id);
-        if self.state.memberships.contains_key(&key) {
+        if self.state().memberships.contains_key(&key) {
             return Err(already_exists("membership exists"));
         }
         self.write(|s| &mut s.memberships, key, Some(m.clone()));
@@ -255,13 +314,13 @@ impl MembershipStore for MemoryTx {
     }
 
     async fn get_membership(&mut self, portal: PortalId, user: UserId) -> Result<Option<Membership>> {
-        Ok(self.state.memberships.get(&(portal, user)).cloned())
+        Ok(self.state().memberships.get(&(portal, user)).cloned())
     }
 
     async fn update_membership(&mut self, m: &Membership) -> Result<u64> {
         let key = (m.portal_id, m.user_id);
-        let stored = self.state.memberships.get(&key).ok_or_else(|| Error::not_found("no such membership"))?;
-        if stored.version != m.version {
+        let stored = self.state().memberships.get(&key).map(|m| m.version);
+        if stored.ok_or_else(|| Error::not_found("no such membership"))? != m.version {
             return Err(Error::conflict("membership was changed by someone else"));
         }
         let mut next = m.clone();
@@ -284,7 +343,7 @@ impl MembershipStore for MemoryTx {
             None => Unbounded,
         };
         Ok(self
-            .state
+            .state()
             .memberships
             .range((start, Unbounded))
             .map(|(_, m)| m)
@@ -304,7 +363,7 @@ impl CredentialStore for MemoryTx {
     }
 
     async fn get_password(&mut self, portal: PortalId, user: UserId) -> Result<Option<PasswordCredential>> {
-        Ok(self.state.credentials.get(&(portal, user)).cloned())
+        Ok(self.state().credentials.get(&(portal, user)).cloned())
     }
 }
 
@@ -312,9 +371,11 @@ impl CredentialStore for MemoryTx {
 impl SessionStore for MemoryTx {
     async fn insert_session(&mut self, session: &Session) -> Result<()> {
         let key = (session.portal_id, session.token_hash);
-        if self.state.sessions.contains_key(&key)
-            || self.state.session_ids.contains_key(&(session.portal_id, session.id))
-        {
+        let taken = {
+            let s = self.state();
+            s.sessions.contains_key(&key) || s.session_ids.contains_key(&(session.portal_id, session.id))
+        };
+        if taken {
             return Err(already_exists("session exists"));
         }
         self.write(|s| &mut s.session_ids, (session.portal_id, session.id), Some(session.token_hash));
@@ -323,21 +384,24 @@ impl SessionStore for MemoryTx {
     }
 
     async fn find_session(&mut self, portal: PortalId, token_hash: &TokenHash) -> Result<Option<Session>> {
-        Ok(self.state.sessions.get(&(portal, *token_hash)).cloned())
+        Ok(self.state().sessions.get(&(portal, *token_hash)).cloned())
     }
 
     async fn touch_session(&mut self, portal: PortalId, id: SessionId, at: DateTime<Utc>) -> Result<()> {
-        if let Some(hash) = self.state.session_ids.get(&(portal, id)).copied() {
-            if let Some(mut s) = self.state.sessions.get(&(portal, hash)).cloned() {
-                s.last_seen_at = at;
-                self.write(|st| &mut st.sessions, (portal, hash), Some(s));
-            }
+        let found = {
+            let s = self.state();
+            s.session_ids.get(&(portal, id)).and_then(|hash| s.sessions.get(&(portal, *hash))).cloned()
+        };
+        if let Some(mut s) = found {
+            s.last_seen_at = at;
+            self.write(|st| &mut st.sessions, (portal, s.token_hash), Some(s));
         }
         Ok(())
     }
 
     async fn delete_session(&mut self, portal: PortalId, id: SessionId) -> Result<bool> {
-        match self.state.session_ids.get(&(portal, id)).copied() {
+        let hash = self.state().session_ids.get(&(portal, id)).copied();
+        match hash {
             Some(hash) => {
                 self.write(|s| &mut s.session_ids, (portal, id), None::<TokenHash>);
                 self.write(|s| &mut s.sessions, (portal, hash), None::<Session>);
@@ -349,7 +413,7 @@ impl SessionStore for MemoryTx {
 
     async fn delete_user_sessions(&mut self, portal: PortalId, user: UserId, keep: Option<SessionId>) -> Result<u64> {
         let doomed: Vec<SessionId> = self
-            .state
+            .state()
             .sessions
             .values()
             .filter(|s| s.portal_id == portal && s.user_id == user && Some(s.id) != keep)
@@ -363,7 +427,7 @@ impl SessionStore for MemoryTx {
 
     async fn list_user_sessions(&mut self, portal: PortalId, user: UserId) -> Result<Vec<Session>> {
         let mut v: Vec<Session> =
-            self.state.sessions.values().filter(|s| s.portal_id == portal && s.user_id == user).cloned().collect();
+            self.state().sessions.values().filter(|s| s.portal_id == portal && s.user_id == user).cloned().collect();
         v.sort_by_key(|s| (s.created_at, s.id));
         Ok(v)
     }
@@ -373,9 +437,11 @@ impl SessionStore for MemoryTx {
 impl InvitationStore for MemoryTx {
     async fn insert_invitation(&mut self, inv: &Invitation) -> Result<()> {
         let key = (inv.portal_id, inv.id);
-        if self.state.invitations.contains_key(&key)
-            || self.state.invitation_tokens.contains_key(&(inv.portal_id, inv.token_hash))
-        {
+        let taken = {
+            let s = self.state();
+            s.invitations.contains_key(&key) || s.invitation_tokens.contains_key(&(inv.portal_id, inv.token_hash))
+        };
+        if taken {
             return Err(already_exists("invitation exists"));
         }
         self.write(|s| &mut s.invitation_tokens, (inv.portal_id, inv.token_hash), Some(inv.id));
@@ -384,16 +450,17 @@ impl InvitationStore for MemoryTx {
     }
 
     async fn get_invitation(&mut self, portal: PortalId, id: InvitationId) -> Result<Option<Invitation>> {
-        Ok(self.state.invitations.get(&(portal, id)).cloned())
+        Ok(self.state().invitations.get(&(portal, id)).cloned())
     }
 
     async fn find_invitation(&mut self, portal: PortalId, token_hash: &TokenHash) -> Result<Option<Invitation>> {
-        let id = self.state.invitation_tokens.get(&(portal, *token_hash)).copied();
-        Ok(id.and_then(|id| self.state.invitations.get(&(portal, id)).cloned()))
+        let id = self.state().invitation_tokens.get(&(portal, *token_hash)).copied();
+        Ok(id.and_then(|id| self.state().invitations.get(&(portal, id)).cloned()))
     }
 
     async fn accept_invitation(&mut self, portal: PortalId, id: InvitationId, at: DateTime<Utc>) -> Result<bool> {
-        match self.state.invitations.get(&(portal, id)).cloned() {
+        let found = self.state().invitations.get(&(portal, id)).cloned();
+        match found {
             Some(mut inv) if inv.is_open(at) => {
                 inv.accepted_at = Some(at);
                 self.write(|s| &mut s.invitations, (portal, id), Some(inv));
@@ -404,7 +471,8 @@ impl InvitationStore for MemoryTx {
     }
 
     async fn revoke_invitation(&mut self, portal: PortalId, id: InvitationId, at: DateTime<Utc>) -> Result<bool> {
-        match self.state.invitations.get(&(portal, id)).cloned() {
+        let found = self.state().invitations.get(&(portal, id)).cloned();
+        match found {
             Some(mut inv) if inv.accepted_at.is_none() && inv.revoked_at.is_none() => {
                 inv.revoked_at = Some(at);
                 self.write(|s| &mut s.invitations, (portal, id), Some(inv));
@@ -416,7 +484,7 @@ impl InvitationStore for MemoryTx {
 
     async fn list_open_invitations(&mut self, portal: PortalId, now: DateTime<Utc>) -> Result<Vec<Invitation>> {
         let mut v: Vec<Invitation> =
-            self.state.invitations.values().filter(|i| i.portal_id == portal && i.is_open(now)).cloned().collect();
+            self.state().invitations.values().filter(|i| i.portal_id == portal && i.is_open(now)).cloned().collect();
         v.sort_by_key(|i| (i.created_at, i.id));
         Ok(v)
     }
@@ -426,7 +494,7 @@ impl InvitationStore for MemoryTx {
 impl TokenStore for MemoryTx {
     async fn insert_token(&mut self, t: &OneTimeToken) -> Result<()> {
         let key = (t.portal_id, t.token_hash);
-        if self.state.tokens.contains_key(&key) {
+        if self.state().tokens.contains_key(&key) {
             return Err(already_exists("token exists"));
         }
         self.write(|s| &mut s.tokens, key, Some(t.clone()));
@@ -434,7 +502,7 @@ impl TokenStore for MemoryTx {
     }
 
     async fn find_token(&mut self, portal: PortalId, token_hash: &TokenHash) -> Result<Option<OneTimeToken>> {
-        Ok(self.state.tokens.get(&(portal, *token_hash)).cloned())
+        Ok(self.state().tokens.get(&(portal, *token_hash)).cloned())
     }
 
     async fn consume_token(
@@ -444,7 +512,8 @@ impl TokenStore for MemoryTx {
         purpose: TokenPurpose,
         at: DateTime<Utc>,
     ) -> Result<Option<OneTimeToken>> {
-        match self.state.tokens.get(&(portal, *token_hash)).cloned() {
+        let found = self.state().tokens.get(&(portal, *token_hash)).cloned();
+        match found {
             Some(mut t) if t.purpose == purpose && t.used_at.is_none() && at < t.expires_at => {
                 t.used_at = Some(at);
                 self.write(|s| &mut s.tokens, (portal, *token_hash), Some(t.clone()));
@@ -462,7 +531,7 @@ impl TokenStore for MemoryTx {
         at: DateTime<Utc>,
     ) -> Result<u64> {
         let live: Vec<OneTimeToken> = self
-            .state
+            .state()
             .tokens
             .values()
             .filter(|t| t.portal_id == portal && t.user_id == user && t.purpose == purpose && t.used_at.is_none())
@@ -480,7 +549,7 @@ impl TokenStore for MemoryTx {
 impl AuditLog for MemoryTx {
     async fn append_audit(&mut self, e: &AuditEvent) -> Result<()> {
         let key = (e.portal_id, e.id);
-        if self.state.audit.contains_key(&key) {
+        if self.state().audit.contains_key(&key) {
             return Err(already_exists("audit event exists"));
         }
         self.write(|s| &mut s.audit, key, Some(e.clone()));
@@ -499,14 +568,14 @@ impl AuditLog for MemoryTx {
             Some(b) => Excluded((portal, b)),
             None => Included((portal, AuditEventId::from_uuid(uuid::Uuid::max()))),
         };
-        Ok(self.state.audit.range((lo, hi)).rev().take(limit as usize).map(|(_, e)| e.clone()).collect())
+        Ok(self.state().audit.range((lo, hi)).rev().take(limit as usize).map(|(_, e)| e.clone()).collect())
     }
 }
 
 #[async_trait]
 impl ThrottleStore for MemoryTx {
     async fn get_throttle(&mut self, portal: PortalId, key: &str) -> Result<Option<ThrottleState>> {
-        Ok(self.state.throttle.get(&(portal, key.to_owned())).cloned())
+        Ok(self.state().throttle.get(&(portal, key.to_owned())).cloned())
     }
 
     async fn put_throttle(&mut self, portal: PortalId, key: &str, state: &ThrottleState) -> Result<()> {
@@ -523,18 +592,22 @@ impl ThrottleStore for MemoryTx {
 #[async_trait]
 impl PolicyStore for MemoryTx {
     async fn add_policy_rule(&mut self, rule: &PolicyRule) -> Result<bool> {
-        if self.state.policy_seq.contains_key(rule) {
+        if self.state().policy_seq.contains_key(rule) {
             return Ok(false);
         }
-        self.state.policy_counter += 1;
-        let seq = self.state.policy_counter;
+        let seq = {
+            let mut s = self.state_mut();
+            s.policy_counter += 1;
+            s.policy_counter
+        };
         self.write(|s| &mut s.policy, seq, Some(rule.clone()));
         self.write(|s| &mut s.policy_seq, rule.clone(), Some(seq));
         Ok(true)
     }
 
     async fn remove_policy_rule(&mut self, rule: &PolicyRule) -> Result<bool> {
-        let Some(&seq) = self.state.policy_seq.get(rule) else {
+        let seq = self.state().policy_seq.get(rule).copied();
+        let Some(seq) = seq else {
             return Ok(false);
         };
         self.write(|s| &mut s.policy, seq, None::<PolicyRule>);
@@ -543,6 +616,6 @@ impl PolicyStore for MemoryTx {
     }
 
     async fn list_policy_rules(&mut self) -> Result<Vec<PolicyRule>> {
-        Ok(self.state.policy.values().cloned().collect())
+        Ok(self.state().policy.values().cloned().collect())
     }
 }
