@@ -12,7 +12,7 @@ use portal::core::ErrorKind;
 use std::sync::Arc;
 
 fn member(portal: PortalId, role: &str) -> Principal {
-    Principal { user_id: Some(UserId::new()), roles: vec![Role::new(role).unwrap()], ..Principal::anonymous(portal) }
+    Principal { user_id: Some(UserId::new()), roles: [Role::new(role).unwrap()].into(), ..Principal::anonymous(portal) }
 }
 
 async fn authorizer(store: &Arc<dyn Storage>) -> CasbinAuthorizer {

@@ -46,7 +46,9 @@ fn mode() -> impl Strategy<Value = PortalMode> {
 
 async fn member_id(h: &Harness, admin: &Principal, email: &str) -> Option<(UserId, MemberStatus, Vec<Role>)> {
     let all = h.access().list_members(admin, MemberQuery { limit: 500, ..Default::default() }).await.unwrap();
-    all.into_iter().find(|m| m.user.email == email).map(|m| (m.user.id, m.membership.status, m.membership.roles))
+    all.into_iter()
+        .find(|m| m.user.email == email)
+        .map(|m| (m.user.id, m.membership.status, m.membership.roles.to_vec()))
 }
 
 async fn run(modes: [PortalMode; 2], ops: Vec<Op>) {

@@ -334,7 +334,7 @@ mod tests {
         let a = crate::CasbinAuthorizer::with_storage(MODEL, store.clone(), crate::DEFAULT_POLICY).await.unwrap();
         let admin = Principal {
             user_id: Some(UserId::new()),
-            roles: vec![Role::new("admin").unwrap()],
+            roles: [Role::new("admin").unwrap()].into(),
             ..Principal::anonymous(PortalId::new())
         };
         assert!(a.check(&admin, "member", "approve").await.unwrap());

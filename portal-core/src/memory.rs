@@ -34,7 +34,7 @@ struct State {
     user_emails: HashMap<(PortalId, String), UserId>,
     memberships: BTreeMap<(PortalId, UserId), Membership>,
     credentials: HashMap<(PortalId, UserId), PasswordCredential>,
-    sessions: HashMap<(PortalId, TokenHash), Session, DigestKeyed>,
+    sessions: HashMap<SessionKey, Session, DigestKeyed>,
     session_ids: HashMap<(PortalId, SessionId), TokenHash>,
     invitations: HashMap<(PortalId, InvitationId), Invitation>,
     invitation_tokens: HashMap<(PortalId, TokenHash), InvitationId>,
@@ -48,28 +48,43 @@ struct State {
     policy_counter: u64,
 }
 
-/// Hashing for maps keyed by server-generated ids and SHA-256 digests: nobody outside can choose
-/// such keys to collide, so a multiply-fold over the bytes is as safe as SipHash and much
-/// cheaper on the per-request session lookup. Never use it for keys a client picks (emails).
+/// Key of the sessions map. It hashes as 8 bytes of the token digest: SHA-256 output is
+/// uniformly random and stored digests come from server-made tokens, so nobody can choose keys
+/// that collide, and the per-request lookup needs no general-purpose hash function.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct SessionKey(PortalId, TokenHash);
+
+impl Hash for SessionKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(&self.1.as_bytes()[..8]);
+        state.write_u64(u64::from_le_bytes(word));
+    }
+}
+
+/// The hasher of [`SessionKey`]: passes its one word through.
 #[derive(Clone, Copy, Default)]
 struct DigestKeyed;
 
 impl BuildHasher for DigestKeyed {
-    type Hasher = FoldHasher;
-    fn build_hasher(&self) -> FoldHasher {
-        FoldHasher(0)
+    type Hasher = PassThrough;
+    fn build_hasher(&self) -> PassThrough {
+        PassThrough(0)
     }
 }
 
-struct FoldHasher(u64);
+struct PassThrough(u64);
 
-impl Hasher for FoldHasher {
+impl Hasher for PassThrough {
     fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut word = [0u8; 8];
-            word[..chunk.len()].copy_from_slice(chunk);
-            self.0 = (self.0.rotate_left(26) ^ u64::from_le_bytes(word)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        // Not reached by `SessionKey`; any other input is folded in, so the hasher stays correct.
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
         }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 ^= n;
     }
 
     fn finish(&self) -> u64 {
@@ -119,23 +134,32 @@ impl Storage for MemoryStore {
     }
 
     async fn find_session_record(&self, portal: PortalId, token_hash: &TokenHash) -> Result<Option<SessionRecord>> {
-        let lookup = |state: &State| {
-            state.sessions.get(&(portal, *token_hash)).map(|session| SessionRecord {
-                session: session.clone(),
-                membership: state.memberships.get(&(portal, session.user_id)).cloned(),
-            })
-        };
-        {
-            let state = self.shared.read();
-            if !self.shared.dirty.load(Ordering::Acquire) {
-                return Ok(lookup(&state));
-            }
+        if let Some(answer) = self.find_session_record_now(portal, token_hash) {
+            return answer;
         }
         // A transaction has uncommitted writes: wait until it ends.
         let _turn = self.turn.lock().await;
-        let state = self.shared.read();
-        Ok(lookup(&state))
+        Ok(session_record(&self.shared.read(), portal, token_hash))
     }
+
+    fn find_session_record_now(
+        &self,
+        portal: PortalId,
+        token_hash: &TokenHash,
+    ) -> Option<Result<Option<SessionRecord>>> {
+        let state = self.shared.read();
+        if self.shared.dirty.load(Ordering::Acquire) {
+            return None;
+        }
+        Some(Ok(session_record(&state, portal, token_hash)))
+    }
+}
+
+fn session_record(state: &State, portal: PortalId, token_hash: &TokenHash) -> Option<SessionRecord> {
+    state.sessions.get(&SessionKey(portal, *token_hash)).map(|session| SessionRecord {
+        session: session.clone(),
+        membership: state.memberships.get(&(portal, session.user_id)).cloned(),
+    })
 }
 
 type Undo = Box<dyn FnOnce(&mut State) + Send>;
@@ -370,7 +394,7 @@ impl CredentialStore for MemoryTx {
 #[async_trait]
 impl SessionStore for MemoryTx {
     async fn insert_session(&mut self, session: &Session) -> Result<()> {
-        let key = (session.portal_id, session.token_hash);
+        let key = SessionKey(session.portal_id, session.token_hash);
         let taken = {
             let s = self.state();
             s.sessions.contains_key(&key) || s.session_ids.contains_key(&(session.portal_id, session.id))
@@ -384,17 +408,17 @@ impl SessionStore for MemoryTx {
     }
 
     async fn find_session(&mut self, portal: PortalId, token_hash: &TokenHash) -> Result<Option<Session>> {
-        Ok(self.state().sessions.get(&(portal, *token_hash)).cloned())
+        Ok(self.state().sessions.get(&SessionKey(portal, *token_hash)).cloned())
     }
 
     async fn touch_session(&mut self, portal: PortalId, id: SessionId, at: DateTime<Utc>) -> Result<()> {
         let found = {
             let s = self.state();
-            s.session_ids.get(&(portal, id)).and_then(|hash| s.sessions.get(&(portal, *hash))).cloned()
+            s.session_ids.get(&(portal, id)).and_then(|hash| s.sessions.get(&SessionKey(portal, *hash))).cloned()
         };
         if let Some(mut s) = found {
             s.last_seen_at = at;
-            self.write(|st| &mut st.sessions, (portal, s.token_hash), Some(s));
+            self.write(|st| &mut st.sessions, SessionKey(portal, s.token_hash), Some(s));
         }
         Ok(())
     }
@@ -404,7 +428,7 @@ impl SessionStore for MemoryTx {
         match hash {
             Some(hash) => {
                 self.write(|s| &mut s.session_ids, (portal, id), None::<TokenHash>);
-                self.write(|s| &mut s.sessions, (portal, hash), None::<Session>);
+                self.write(|s| &mut s.sessions, SessionKey(portal, hash), None::<Session>);
                 Ok(true)
             }
             None => Ok(false),

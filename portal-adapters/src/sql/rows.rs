@@ -85,7 +85,7 @@ fn membership_cols(row: &AnyRow, [portal, user, roles, status, updated, ver]: [&
     Ok(Membership {
         portal_id: id(row, portal)?,
         user_id: id(row, user)?,
-        roles,
+        roles: roles.into(),
         status: MemberStatus::parse(&get::<String>(row, status)?)?,
         updated_at: dt(get(row, updated)?)?,
         version: u64::try_from(get::<i64>(row, ver)?).map_err(|_| Error::internal("negative version"))?,

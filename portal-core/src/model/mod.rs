@@ -18,4 +18,4 @@ pub use portal::{validate_slug, Portal, PortalMode};
 pub use session::{Principal, Session};
 pub use throttle::ThrottleState;
 pub use token::{OneTimeToken, TokenPurpose};
-pub use user::{MemberStatus, Membership, PasswordCredential, Role, User};
+pub use user::{MemberStatus, Membership, PasswordCredential, Role, Roles, User};

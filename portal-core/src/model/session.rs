@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{PortalId, Role, SessionId, UserId};
+use super::{PortalId, Role, Roles, SessionId, UserId};
 use crate::secret::TokenHash;
 
 /// A sign-in session. Only the hash of its token is stored.
@@ -38,7 +38,7 @@ pub struct Principal {
     /// The session used, if any.
     pub session_id: Option<SessionId>,
     /// Roles in this portal (`anonymous` for visitors).
-    pub roles: Vec<Role>,
+    pub roles: Roles,
     /// When the user last proved their password.
     pub auth_time: Option<DateTime<Utc>>,
     /// The host's request id, copied into audit rows.
@@ -52,7 +52,7 @@ impl Principal {
             portal_id,
             user_id: None,
             session_id: None,
-            roles: vec![Role::new(Role::ANONYMOUS).expect("constant role name is valid")],
+            roles: [Role::new(Role::ANONYMOUS).expect("constant role name is valid")].into(),
             auth_time: None,
             request_id: None,
         }

@@ -98,6 +98,86 @@ impl fmt::Display for Role {
     }
 }
 
+/// The roles of a member or principal: an immutable shared list, so handing a member's roles to
+/// each request's [`crate::model::Principal`] copies a pointer, not the list.
+#[derive(Clone, PartialEq, Eq, Hash, Default)]
+pub struct Roles(Arc<[Role]>);
+
+impl Roles {
+    /// A list of roles, duplicates removed, in the order given.
+    pub fn new(roles: impl IntoIterator<Item = Role>) -> Self {
+        let mut list: Vec<Role> = Vec::new();
+        for r in roles {
+            if !list.contains(&r) {
+                list.push(r);
+            }
+        }
+        Roles(list.into())
+    }
+
+    /// Whether `role` is one of them.
+    pub fn contains(&self, role: &Role) -> bool {
+        self.0.contains(role)
+    }
+}
+
+impl std::ops::Deref for Roles {
+    type Target = [Role];
+    fn deref(&self) -> &[Role] {
+        &self.0
+    }
+}
+
+impl From<Vec<Role>> for Roles {
+    fn from(roles: Vec<Role>) -> Self {
+        Roles::new(roles)
+    }
+}
+
+impl<const N: usize> From<[Role; N]> for Roles {
+    fn from(roles: [Role; N]) -> Self {
+        Roles::new(roles)
+    }
+}
+
+impl FromIterator<Role> for Roles {
+    fn from_iter<I: IntoIterator<Item = Role>>(iter: I) -> Self {
+        Roles::new(iter)
+    }
+}
+
+impl<'a> IntoIterator for &'a Roles {
+    type Item = &'a Role;
+    type IntoIter = std::slice::Iter<'a, Role>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
+}
+
+impl PartialEq<Vec<Role>> for Roles {
+    fn eq(&self, other: &Vec<Role>) -> bool {
+        *self.0 == **other
+    }
+}
+
+impl fmt::Debug for Roles {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.0.iter()).finish()
+    }
+}
+
+impl Serialize for Roles {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        self.0.serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for Roles {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        Vec::<Role>::deserialize(deserializer).map(Roles::new)
+    }
+}
+
 /// Where a member stands in a portal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -147,7 +227,7 @@ pub struct Membership {
     /// The member.
     pub user_id: UserId,
     /// Roles granted in this portal.
-    pub roles: Vec<Role>,
+    pub roles: Roles,
     /// Standing.
     pub status: MemberStatus,
     /// Last change.

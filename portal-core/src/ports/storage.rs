@@ -344,4 +344,19 @@ pub trait Storage: Send + Sync + 'static {
         tx.commit().await?;
         Ok(record)
     }
+
+    /// [`Storage::find_session_record`] answered at once, without suspending, when the store
+    /// can: an in-process store no open transaction has written to. `None` means "ask
+    /// [`Storage::find_session_record`]"; the default always says `None`.
+    ///
+    /// # Behavior
+    /// - an answer, when given, equals what `find_session_record` returns.
+    fn find_session_record_now(
+        &self,
+        portal: PortalId,
+        token_hash: &TokenHash,
+    ) -> Option<Result<Option<SessionRecord>>> {
+        let _ = (portal, token_hash);
+        None
+    }
 }

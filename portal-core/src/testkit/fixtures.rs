@@ -45,7 +45,7 @@ pub fn membership(portal: PortalId, user: UserId) -> Membership {
     Membership {
         portal_id: portal,
         user_id: user,
-        roles: vec![Role::customer()],
+        roles: [Role::customer()].into(),
         status: MemberStatus::Active,
         updated_at: now(),
         version: 1,

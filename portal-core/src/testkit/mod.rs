@@ -67,6 +67,7 @@ macro_rules! __storage_conformance_list {
             session_find_unknown_is_none,
             session_record_matches_transactional_reads,
             session_record_unknown_or_other_portal_is_none,
+            session_record_now_agrees_with_the_async_read,
             session_record_sees_committed_membership_changes,
             session_touch_updates_only_that_session,
             session_delete_removes_only_that_session,

@@ -276,6 +276,33 @@ pub async fn session_record_matches_transactional_reads(store: Store) {
     assert!(record.membership.is_some());
 }
 
+/// `Storage::find_session_record_now`: an answer, when given, equals `find_session_record`'s,
+/// and never shows what an open transaction has written but not committed.
+pub async fn session_record_now_agrees_with_the_async_read(store: Store) {
+    let p = new_portal(&store).await;
+    let other = new_portal(&store).await;
+    let u = new_user(&store, p.id).await;
+    let (s, token) = fx::session(p.id, u.id);
+    let (_, unknown) = fx::session(p.id, u.id);
+    let mut t = tx(&store).await;
+    t.insert_session(&s).await.unwrap();
+    t.commit().await.unwrap();
+    for (portal, hash) in [(p.id, token.hash()), (p.id, unknown.hash()), (other.id, token.hash())] {
+        if let Some(now) = store.find_session_record_now(portal, &hash) {
+            assert_eq!(now.unwrap(), store.find_session_record(portal, &hash).await.unwrap());
+        }
+    }
+    let mut t = tx(&store).await;
+    let mut m = t.get_membership(p.id, u.id).await.unwrap().unwrap();
+    m.status = MemberStatus::Suspended;
+    t.update_membership(&m).await.unwrap();
+    if let Some(now) = store.find_session_record_now(p.id, &token.hash()) {
+        let seen = now.unwrap().expect("record").membership.expect("membership");
+        assert_eq!(seen.status, MemberStatus::Active, "an uncommitted write is never visible");
+    }
+    t.rollback().await.unwrap();
+}
+
 /// `Storage::find_session_record`: an unknown hash or another portal's session is `None`.
 pub async fn session_record_unknown_or_other_portal_is_none(store: Store) {
     let p = new_portal(&store).await;

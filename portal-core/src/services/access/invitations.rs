@@ -7,7 +7,7 @@ use super::AccessService;
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::{
     AuditEvent, AuditOutcome, Invitation, InvitationId, MemberStatus, Membership, PasswordCredential, Portal,
-    Principal, Role, User, UserId,
+    Principal, Role, Roles, User, UserId,
 };
 use crate::normalize;
 use crate::ports::{ops, Transaction};
@@ -93,7 +93,7 @@ impl AccessService {
                 tx.insert_membership(&Membership {
                     portal_id: portal.id,
                     user_id: user.id,
-                    roles: Vec::new(),
+                    roles: Roles::default(),
                     status: MemberStatus::Invited,
                     updated_at: now,
                     version: 1,
@@ -170,7 +170,7 @@ impl AccessService {
             return Err(Error::conflict("this account is not waiting for an invitation"));
         }
         membership.status = MemberStatus::Active;
-        membership.roles = vec![invitation.role.clone()];
+        membership.roles = [invitation.role.clone()].into();
         membership.updated_at = now;
         tx.update_membership(&membership).await?;
         user.display_name = display_name;

@@ -1,12 +1,12 @@
 //! Sign-in and sessions: opaque 256-bit bearer tokens stored as SHA-256 hashes, with idle and
 //! absolute timeouts taken from the `Clock`.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 
 use super::{AccessConfig, AccessService};
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::{
-    AuditEvent, AuditOutcome, MemberStatus, Membership, PortalId, Principal, Role, Session, SessionId, User, UserId,
+    AuditEvent, AuditOutcome, MemberStatus, Membership, PortalId, Principal, Session, SessionId, User, UserId,
 };
 use crate::normalize;
 use crate::ports::{ops, SessionRecord};
@@ -49,6 +49,24 @@ impl SessionInfo {
             current: current == Some(s.id),
         }
     }
+}
+
+/// What `validate_session` does after reading the session.
+enum Next {
+    /// Let the principal through.
+    Done(Principal),
+    /// Record the session's use, then let the principal through.
+    Touch(Principal),
+    /// Refuse, ending these sessions.
+    End(Ended),
+}
+
+/// Which sessions a refused request ends.
+enum Ended {
+    /// This expired session.
+    One(SessionId),
+    /// Every session of this member.
+    AllOf(UserId),
 }
 
 /// A successful sign-in.
@@ -214,51 +232,84 @@ impl AccessService {
     /// `session_touch_interval_secs`).
     pub async fn validate_session(&self, portal: PortalId, token: &str) -> Result<Principal> {
         let hash = TokenHash::of_presented(token)?;
-        let now = self.now();
-        let SessionRecord { session, membership } = self
-            .ports
-            .storage
-            .find_session_record(portal, &hash)
-            .await?
-            .ok_or_else(|| Error::new(ErrorKind::Unauthenticated, "unknown session"))?;
-        let unused_for = now - session.last_seen_at;
-        if now >= session.expires_at || unused_for >= AccessConfig::secs(self.config.session_idle_timeout_secs) {
-            let mut tx = self.begin().await?;
-            tx.delete_session(portal, session.id).await?;
-            tx.commit().await?;
-            return Err(Error::new(ErrorKind::Unauthenticated, "session expired"));
-        }
-        let roles: Vec<Role> = match membership {
-            Some(m) if m.status == MemberStatus::Active => m.roles,
-            _ => {
-                let mut tx = self.begin().await?;
-                tx.delete_user_sessions(portal, session.user_id, None).await?;
-                tx.commit().await?;
-                return Err(Error::new(ErrorKind::Unauthenticated, "account is not active"));
-            }
+        // Timeouts are minutes long: the clock's last tick is precise enough, and cheaper.
+        let now = self.ports.clock.now_coarse();
+        let storage = &self.ports.storage;
+        let record = match storage.find_session_record_now(portal, &hash) {
+            Some(answer) => answer?,
+            None => storage.find_session_record(portal, &hash).await?,
         };
-        if unused_for >= Duration::seconds(i64::from(self.config.session_touch_interval_secs)) {
-            let touched = async {
-                let mut tx = self.begin().await?;
-                tx.touch_session(portal, session.id, now).await?;
-                tx.commit().await
-            }
-            .await;
-            // Recording use is best effort: a concurrent request touching the same session may
-            // win the race, and the session is valid either way.
-            match touched {
-                Err(e) if e.nothing_written() => tracing::debug!(error = %e, "session touch skipped"),
-                other => other?,
-            }
+        // Only small values stay alive across the awaits below, keeping this future small.
+        match self.judge(portal, record, now)? {
+            Next::Done(principal) => Ok(principal),
+            // The rare paths write; boxed, they add a pointer to this future, not their state.
+            Next::Touch(principal) => Box::pin(self.touch_session(principal, now)).await,
+            Next::End(ended) => Box::pin(self.end_sessions(portal, ended)).await,
         }
-        Ok(Principal {
+    }
+
+    /// What a stored session means at `now`; no I/O.
+    fn judge(&self, portal: PortalId, record: Option<SessionRecord>, now: DateTime<Utc>) -> Result<Next> {
+        let SessionRecord { session, membership } =
+            record.ok_or_else(|| Error::new(ErrorKind::Unauthenticated, "unknown session"))?;
+        // Whole microseconds since last use: integer arithmetic on the per-request path.
+        let unused_for = now.timestamp_micros() - session.last_seen_at.timestamp_micros();
+        let micros = |secs: u32| i64::from(secs) * 1_000_000;
+        if now >= session.expires_at || unused_for >= micros(self.config.session_idle_timeout_secs) {
+            return Ok(Next::End(Ended::One(session.id)));
+        }
+        let roles = match membership {
+            Some(m) if m.status == MemberStatus::Active => m.roles,
+            _ => return Ok(Next::End(Ended::AllOf(session.user_id))),
+        };
+        let principal = Principal {
             portal_id: portal,
             user_id: Some(session.user_id),
             session_id: Some(session.id),
             roles,
             auth_time: Some(session.auth_time),
             request_id: None,
+        };
+        Ok(if unused_for >= micros(self.config.session_touch_interval_secs) {
+            Next::Touch(principal)
+        } else {
+            Next::Done(principal)
         })
+    }
+
+    /// Record use of the principal's session, then let it through. Best effort: a concurrent
+    /// request touching the same session may win the race, and the session is valid either way.
+    async fn touch_session(&self, principal: Principal, now: DateTime<Utc>) -> Result<Principal> {
+        let Some(id) = principal.session_id else { return Ok(principal) };
+        let touched = async {
+            let mut tx = self.begin().await?;
+            tx.touch_session(principal.portal_id, id, now).await?;
+            tx.commit().await
+        }
+        .await;
+        match touched {
+            Err(e) if e.nothing_written() => tracing::debug!(error = %e, "session touch skipped"),
+            other => other?,
+        }
+        Ok(principal)
+    }
+
+    /// Delete an expired session, or all sessions of a member who is no longer active; the
+    /// request is refused either way.
+    async fn end_sessions(&self, portal: PortalId, ended: Ended) -> Result<Principal> {
+        let mut tx = self.begin().await?;
+        let why = match ended {
+            Ended::One(id) => {
+                tx.delete_session(portal, id).await?;
+                "session expired"
+            }
+            Ended::AllOf(user) => {
+                tx.delete_user_sessions(portal, user, None).await?;
+                "account is not active"
+            }
+        };
+        tx.commit().await?;
+        Err(Error::new(ErrorKind::Unauthenticated, why))
     }
 
     /// End the principal's current session.

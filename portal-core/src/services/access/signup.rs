@@ -146,7 +146,7 @@ impl AccessService {
         let membership = Membership {
             portal_id: portal.id,
             user_id: user.id,
-            roles: vec![self.config.signup_role.clone()],
+            roles: [self.config.signup_role.clone()].into(),
             status,
             updated_at: now,
             version: 1,
@@ -188,7 +188,7 @@ impl AccessService {
     async fn ensure_signup_role_is_unprivileged(&self, portal: PortalId) -> Result<()> {
         let probe = Principal {
             user_id: Some(UserId::from_uuid(uuid::Uuid::nil())),
-            roles: vec![self.config.signup_role.clone()],
+            roles: [self.config.signup_role.clone()].into(),
             ..Principal::anonymous(portal)
         };
         for op in [ops::MEMBER_INVITE, ops::MEMBER_APPROVE, ops::MEMBER_SUSPEND, ops::AUDIT_READ] {
