@@ -10,7 +10,7 @@ pub use portal_core as core;
 
 use portal_adapters::postgres::PostgresStore;
 use portal_adapters::sqlite::SqliteStore;
-use portal_auth::{Argon2Hasher, CasbinAuthorizer, ZxcvbnBlocklist, DEFAULT_MODEL, DEFAULT_POLICY};
+use portal_auth::{Argon2Hasher, CompiledAuthorizer, ZxcvbnBlocklist, DEFAULT_POLICY};
 use portal_core::memory::MemoryStore;
 use portal_core::ports::{Authorizer, Clock, PasswordBlocklist, PasswordHasher, Storage, SystemClock};
 use portal_core::services::access::{AccessConfig, AccessPorts, AccessService};
@@ -106,8 +106,9 @@ impl PortalBuilder {
         self
     }
 
-    /// Authorization (default: [`CasbinAuthorizer`] with the shipped model, its policy kept in
-    /// the storage and seeded with the shipped policy on first start).
+    /// Authorization (default: [`CompiledAuthorizer`] — the shipped casbin model, its policy
+    /// kept in the storage, seeded with the shipped policy on first start, answered from a
+    /// compiled index; [`portal_auth::CasbinAuthorizer`] answers with casbin-rs itself).
     pub fn authorizer(mut self, authorizer: impl Authorizer) -> Self {
         self.authorizer = Some(Arc::new(authorizer));
         self
@@ -136,7 +137,7 @@ impl PortalBuilder {
         let storage = self.storage.ok_or_else(|| Error::new(ErrorKind::ConfigInvalid, "no storage configured"))?;
         let authorizer = match self.authorizer {
             Some(a) => a,
-            None => Arc::new(CasbinAuthorizer::with_storage(DEFAULT_MODEL, storage.clone(), DEFAULT_POLICY).await?),
+            None => Arc::new(CompiledAuthorizer::with_storage(storage.clone(), DEFAULT_POLICY).await?),
         };
         let ports = AccessPorts {
             storage,

@@ -14,7 +14,7 @@ use std::path::Path;
 use std::sync::Arc;
 use tokio::sync::RwLock;
 
-use crate::policy_adapter::{self, StorageAdapter};
+use crate::policy_adapter::{self, parse_policy, StorageAdapter};
 
 /// The default casbin model (RBAC with domains, `*` = every portal).
 pub const DEFAULT_MODEL: &str = include_str!("../casbin/model.conf");
@@ -88,17 +88,28 @@ impl CasbinAuthorizer {
         enforcer.load_policy().await.map_err(|e| casbin_error("cannot load casbin policy", e))
     }
 
-    /// Add a policy line (`p, sub, dom, obj, act` without the `p`) and store it. Returns whether
-    /// it was new.
-    pub async fn add_policy(&self, rule: [&str; 4]) -> Result<bool> {
-        let rule = checked_line("p", &rule)?;
-        self.enforcer.write().await.add_policy(rule).await.map_err(|e| casbin_error("cannot add policy", e))
+    /// Store a policy line in the enforcer and the store; returns whether it was new.
+    pub async fn add_rule(&self, rule: &PolicyRule) -> Result<bool> {
+        let (ptype, values) = rule.clone().into_parts();
+        let mut enforcer = self.enforcer.write().await;
+        let added = if rule.section() == "g" {
+            enforcer.add_named_grouping_policy(&ptype, values).await
+        } else {
+            enforcer.add_named_policy(&ptype, values).await
+        };
+        added.map_err(|e| casbin_error("cannot add policy", e))
     }
 
-    /// Remove a policy line from the enforcer and the store. Returns whether it existed.
-    pub async fn remove_policy(&self, rule: [&str; 4]) -> Result<bool> {
-        let rule = checked_line("p", &rule)?;
-        self.enforcer.write().await.remove_policy(rule).await.map_err(|e| casbin_error("cannot remove policy", e))
+    /// Remove a policy line from the enforcer and the store; returns whether it existed.
+    pub async fn remove_rule(&self, rule: &PolicyRule) -> Result<bool> {
+        let (ptype, values) = rule.clone().into_parts();
+        let mut enforcer = self.enforcer.write().await;
+        let removed = if rule.section() == "g" {
+            enforcer.remove_named_grouping_policy(&ptype, values).await
+        } else {
+            enforcer.remove_named_policy(&ptype, values).await
+        };
+        removed.map_err(|e| casbin_error("cannot remove policy", e))
     }
 
     /// Ask casbin about one role: may `role` do `action` on `object` in `domain`?
@@ -111,34 +122,8 @@ impl CasbinAuthorizer {
     }
 }
 
-/// The values of a line, checked as a stored [`PolicyRule`] would be.
-fn checked_line(ptype: &str, values: &[&str]) -> Result<Vec<String>> {
-    Ok(PolicyRule::new(ptype, values.iter().copied())?.into_parts().1)
-}
-
 async fn parse_model(text: &str) -> Result<DefaultModel> {
     DefaultModel::from_str(text).await.map_err(|e| casbin_error("invalid casbin model", e))
-}
-
-/// A casbin policy CSV as checked lines. Blank lines and `#` comments are skipped; a line of an
-/// unknown type or with values casbin's CSV cannot carry is `ConfigInvalid` with its number.
-fn parse_policy(text: &str) -> Result<Vec<PolicyRule>> {
-    let mut rules = Vec::new();
-    for (n, line) in text.lines().enumerate() {
-        let line = line.trim();
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        let mut fields = line.split(',').map(str::trim);
-        let ptype = fields.next().unwrap_or_default();
-        let rule = PolicyRule::new(ptype, fields).map_err(|e| {
-            Error::new(ErrorKind::ConfigInvalid, "invalid casbin policy line")
-                .with_context("line", n + 1)
-                .with_source(e)
-        })?;
-        rules.push(rule);
-    }
-    Ok(rules)
 }
 
 #[async_trait]
@@ -156,75 +141,22 @@ impl Authorizer for CasbinAuthorizer {
         }
         Ok(false)
     }
+
+    async fn policy_changed(&self) -> Result<()> {
+        self.reload().await
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use portal_core::model::{PortalId, Role, UserId};
-
-    fn principal(portal: PortalId, roles: &[&str]) -> Principal {
-        Principal {
-            user_id: Some(UserId::new()),
-            roles: roles.iter().map(|r| Role::new(*r).unwrap()).collect(),
-            ..Principal::anonymous(portal)
-        }
-    }
-
-    #[tokio::test]
-    async fn default_policy_lets_admins_administer_and_nobody_else() {
-        let a = CasbinAuthorizer::with_default_policy().await.unwrap();
-        let p = PortalId::new();
-        assert!(a.check(&principal(p, &["admin"]), "member", "approve").await.unwrap());
-        assert!(!a.check(&principal(p, &["agent"]), "member", "approve").await.unwrap());
-        assert!(!a.check(&principal(p, &["customer"]), "member", "approve").await.unwrap());
-        assert!(!a.check(&Principal::anonymous(p), "member", "list").await.unwrap());
-        // Agents may invite customers but never grant staff roles.
-        assert!(a.check(&principal(p, &["agent"]), "role:customer", "grant").await.unwrap());
-        assert!(!a.check(&principal(p, &["agent"]), "role:admin", "grant").await.unwrap());
-        // Any one role suffices.
-        assert!(a.check(&principal(p, &["customer", "admin"]), "audit", "read").await.unwrap());
-    }
-
-    #[tokio::test]
-    async fn z10_a_role_granted_in_one_portal_is_denied_in_another() {
-        let a = CasbinAuthorizer::with_default_policy().await.unwrap();
-        let p1 = PortalId::new();
-        let p2 = PortalId::new();
-        a.add_policy(["moderator", &p1.to_string(), "member", "suspend"]).await.unwrap();
-        assert!(a.check(&principal(p1, &["moderator"]), "member", "suspend").await.unwrap());
-        assert!(!a.check(&principal(p2, &["moderator"]), "member", "suspend").await.unwrap());
-    }
-
-    #[tokio::test]
-    async fn z10_domains_match_exactly_not_by_prefix_or_pattern() {
-        let a = CasbinAuthorizer::from_strings(
-            DEFAULT_MODEL,
-            "p, admin, tenant1, member, list\np, admin, acme.com, member, list",
-        )
-        .await
-        .unwrap();
-        assert!(a.enforce("admin", "tenant1", "member", "list").await.unwrap());
-        assert!(!a.enforce("admin", "tenant10", "member", "list").await.unwrap());
-        assert!(a.enforce("admin", "acme.com", "member", "list").await.unwrap());
-        assert!(!a.enforce("admin", "acmexcom", "member", "list").await.unwrap());
-    }
-
-    #[tokio::test]
-    async fn s5_a_removed_policy_line_is_refused_on_the_next_check() {
-        let a = CasbinAuthorizer::with_default_policy().await.unwrap();
-        let p = principal(PortalId::new(), &["agent"]);
-        assert!(a.check(&p, "member", "list").await.unwrap());
-        assert!(a.remove_policy(["agent", "*", "member", "list"]).await.unwrap());
-        assert!(!a.check(&p, "member", "list").await.unwrap());
-    }
 
     #[tokio::test]
     async fn an_invalid_model_is_a_config_error_not_a_panic() {
         let broken_matcher = DEFAULT_MODEL.replace("r.act == p.act", "r.act == ");
         let e = CasbinAuthorizer::from_strings(&broken_matcher, DEFAULT_POLICY).await.err().unwrap();
         assert_eq!(e.kind(), ErrorKind::ConfigInvalid);
-        let e = CasbinAuthorizer::from_strings(DEFAULT_MODEL, "x, admin, *, member, list").await.err().unwrap();
+        let e = CasbinAuthorizer::from_strings(DEFAULT_MODEL, "x, admin, *, member, list, allow").await.err().unwrap();
         assert_eq!(e.kind(), ErrorKind::ConfigInvalid);
     }
 }

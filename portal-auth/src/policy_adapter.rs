@@ -80,6 +80,18 @@ impl StorageAdapter {
         })
     }
 
+    /// Store `rules`, all or none: none when one of them is stored already. Returns whether
+    /// they were added.
+    pub async fn add_rules(&self, rules: &[PolicyRule]) -> Result<bool> {
+        self.apply(Change::Add(rules)).await
+    }
+
+    /// Remove `rules`, all or none: none when one of them is not stored. Returns whether they
+    /// were removed.
+    pub async fn remove_rules(&self, rules: &[PolicyRule]) -> Result<bool> {
+        self.apply(Change::Remove(rules)).await
+    }
+
     async fn apply(&self, change: Change<'_>) -> Result<bool> {
         retrying!(async {
             let mut tx = self.storage.begin().await?;
@@ -162,7 +174,33 @@ fn fits(model: &dyn Model, rule: &PolicyRule) -> Result<()> {
     if expected != rule.values().len() {
         return misfit("policy line length does not match the casbin model");
     }
+    // casbin-rs knows the effects allow and deny; any other word would silently do nothing.
+    let effect = assertion.tokens.iter().position(|t| t.ends_with("_eft")).and_then(|i| rule.values().get(i));
+    if effect.is_some_and(|e| e != "allow" && e != "deny") {
+        return misfit("a policy line's effect is allow or deny");
+    }
     Ok(())
+}
+
+/// A casbin policy CSV as checked lines. Blank lines and `#` comments are skipped; a line of an
+/// unknown type or with values casbin's CSV cannot carry is `ConfigInvalid` with its number.
+pub(crate) fn parse_policy(text: &str) -> Result<Vec<PolicyRule>> {
+    let mut rules = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let mut fields = line.split(',').map(str::trim);
+        let ptype = fields.next().unwrap_or_default();
+        let rule = PolicyRule::new(ptype, fields).map_err(|e| {
+            Error::new(ErrorKind::ConfigInvalid, "invalid casbin policy line")
+                .with_context("line", n + 1)
+                .with_source(e)
+        })?;
+        rules.push(rule);
+    }
+    Ok(rules)
 }
 
 /// A casbin policy line as a checked [`PolicyRule`].
@@ -272,19 +310,20 @@ mod tests {
     async fn casbin_management_calls_write_through_to_the_store() {
         let store: Arc<dyn Storage> = Arc::new(MemoryStore::new());
         let mut e = enforcer(store.clone()).await;
-        assert!(e.add_policy(line(&["admin", "t1", "member", "list"])).await.unwrap());
+        assert!(e.add_policy(line(&["admin", "t1", "member", "list", "allow"])).await.unwrap());
         assert!(e.add_grouping_policy(line(&["alice", "admin", "t1"])).await.unwrap());
         assert!(e.enforce(("alice", "t1", "member", "list")).unwrap());
-        assert_eq!(stored(&store).await, ["p, admin, t1, member, list", "g, alice, admin, t1"]);
+        assert_eq!(stored(&store).await, ["p, admin, t1, member, list, allow", "g, alice, admin, t1"]);
 
         // All or nothing: one line already stored means none of the batch is added.
-        let batch = vec![line(&["agent", "t1", "member", "list"]), line(&["admin", "t1", "member", "list"])];
+        let batch =
+            vec![line(&["agent", "t1", "member", "list", "allow"]), line(&["admin", "t1", "member", "list", "allow"])];
         assert!(!e.add_policies(batch).await.unwrap());
         assert_eq!(stored(&store).await.len(), 2);
 
-        assert!(e.add_policy(line(&["admin", "t2", "member", "list"])).await.unwrap());
+        assert!(e.add_policy(line(&["admin", "t2", "member", "list", "allow"])).await.unwrap());
         assert!(e.remove_filtered_policy(1, line(&["t1"])).await.unwrap());
-        assert_eq!(stored(&store).await, ["g, alice, admin, t1", "p, admin, t2, member, list"]);
+        assert_eq!(stored(&store).await, ["g, alice, admin, t1", "p, admin, t2, member, list, allow"]);
         assert!(!e.enforce(("alice", "t1", "member", "list")).unwrap());
     }
 
@@ -293,10 +332,10 @@ mod tests {
         let store: Arc<dyn Storage> = Arc::new(MemoryStore::new());
         let mut e = enforcer(store.clone()).await;
         e.enable_auto_save(false);
-        e.add_policy(line(&["admin", "t1", "member", "list"])).await.unwrap();
+        e.add_policy(line(&["admin", "t1", "member", "list", "allow"])).await.unwrap();
         assert!(stored(&store).await.is_empty(), "auto-save off writes nothing");
         e.save_policy().await.unwrap();
-        assert_eq!(stored(&store).await, ["p, admin, t1, member, list"]);
+        assert_eq!(stored(&store).await, ["p, admin, t1, member, list, allow"]);
         let mut adapter = StorageAdapter::new(store.clone());
         adapter.clear_policy().await.unwrap();
         assert!(stored(&store).await.is_empty());
@@ -306,7 +345,7 @@ mod tests {
     async fn a_line_casbin_csv_cannot_carry_is_refused_and_not_stored() {
         let store: Arc<dyn Storage> = Arc::new(MemoryStore::new());
         let mut e = enforcer(store.clone()).await;
-        assert!(e.add_policy(line(&["admin", "t1", "member", "list,approve"])).await.is_err());
+        assert!(e.add_policy(line(&["admin", "t1", "member", "list,approve", "allow"])).await.is_err());
         assert!(stored(&store).await.is_empty());
     }
 

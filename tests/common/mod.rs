@@ -2,6 +2,7 @@
 //! and a hasher wrapper that counts verifications.
 #![allow(dead_code)]
 
+pub mod authorizers;
 pub mod races;
 
 use async_trait::async_trait;

@@ -12,6 +12,13 @@ use crate::model::Principal;
 pub trait Authorizer: Send + Sync + 'static {
     /// Whether any of the principal's roles grants `action` on `object` in the principal's portal.
     async fn check(&self, principal: &Principal, object: &str, action: &str) -> Result<bool>;
+
+    /// The stored policy changed (another process, or the portal's policy administration):
+    /// read it again before the next check. An error means the policy could not be read; until
+    /// a later call succeeds every check is refused. The default does nothing.
+    async fn policy_changed(&self) -> Result<()> {
+        Ok(())
+    }
 }
 
 /// The operations the access service asks the authorizer about, as `(object, action)`.
