@@ -16,7 +16,7 @@
 //! - casbin-rs follows at most 10 links; a policy with a longer shortest chain is refused
 //!   (`ConfigInvalid`) rather than answered differently.
 
-use portal_core::model::PolicyRule;
+use portal_core::model::{PolicyRule, PortalId};
 use portal_core::{Error, ErrorKind, Result};
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::hash::{BuildHasherDefault, Hasher};
@@ -60,38 +60,81 @@ impl Hasher for IdHasher {
         self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7C_C1_B7_27_22_0A_95);
     }
 
+    fn write_u128(&mut self, n: u128) {
+        self.write_u64(n as u64);
+        self.write_u64((n >> 64) as u64);
+    }
+
     fn finish(&self) -> u64 {
         self.0
     }
 }
 
-type IdMap<V> = HashMap<u64, V, BuildHasherDefault<IdHasher>>;
+/// Key of one decision within a slot: permission and role, packed.
+fn key(perm: u32, role: u32) -> u64 {
+    (u64::from(perm) << 21) | u64::from(role)
+}
 
-/// Key of one decision: portal slot, permission and role, packed.
-fn key(slot: u32, perm: u32, role: u32) -> u64 {
-    (u64::from(slot) << 42) | (u64::from(perm) << 21) | u64::from(role)
+/// A portal id written the way the index stores it: the canonical (lowercase, hyphenated)
+/// text of a UUID, which is what a `PortalId` displays as. Other spellings stay strings, since
+/// casbin compares domains as text.
+fn canonical_uuid(domain: &str) -> Option<u128> {
+    let id = uuid::Uuid::parse_str(domain).ok()?;
+    let mut buf = [0u8; 36];
+    (id.hyphenated().encode_lower(&mut buf) == domain).then(|| id.as_u128())
 }
 
 /// The compiled policy. Immutable; a policy change builds a new one.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct PolicyIndex {
     roles: HashMap<Box<str>, u32>,
     /// object → action → permission id.
     perms: HashMap<Box<str>, HashMap<Box<str>, u32>>,
-    /// Portals with lines or links of their own → their slot (slot 0 is "any other portal").
-    portals: HashMap<Box<str>, Slot>,
-    /// Decisions by `key(slot, perm, role)`; absent means no line applies.
-    effects: IdMap<Effect>,
+    /// Portals with lines or links of their own, by id (canonical UUID text) or by name.
+    by_id: HashMap<u128, u32, BuildHasherDefault<IdHasher>>,
+    by_name: HashMap<Box<str>, u32>,
+    /// Decisions per slot; slot 0 is every portal with nothing of its own.
+    slots: Vec<Slot>,
     lines: usize,
 }
 
-/// Where a portal's decisions live.
-#[derive(Clone, Copy, Debug)]
+impl Default for PolicyIndex {
+    /// The empty policy: everything is denied.
+    fn default() -> Self {
+        PolicyIndex {
+            roles: HashMap::new(),
+            perms: HashMap::new(),
+            by_id: HashMap::default(),
+            by_name: HashMap::new(),
+            slots: vec![Slot::default()],
+            lines: 0,
+        }
+    }
+}
+
+/// One portal's decisions: `(key(perm, role), effect)`, sorted by key, in one allocation so a
+/// check touches one or two cache lines of it.
+#[derive(Debug, Default)]
 struct Slot {
-    id: u32,
-    /// The portal has role links of its own, so its slot holds complete decisions; otherwise
-    /// its slot holds only what its own lines add to slot 0's.
+    /// The portal has role links of its own, so this slot holds complete decisions; otherwise
+    /// it holds only what the portal's own lines add to slot 0's.
     complete: bool,
+    effects: Box<[(u64, Effect)]>,
+}
+
+impl Slot {
+    fn build(complete: bool, effects: HashMap<u64, Effect>) -> Self {
+        let mut effects: Vec<(u64, Effect)> = effects.into_iter().collect();
+        effects.sort_unstable_by_key(|(k, _)| *k);
+        Slot { complete, effects: effects.into_boxed_slice() }
+    }
+
+    fn effect(&self, key: u64) -> Effect {
+        match self.effects.binary_search_by_key(&key, |(k, _)| *k) {
+            Ok(i) => self.effects[i].1,
+            Err(_) => Effect::default(),
+        }
+    }
 }
 
 /// Interns strings as dense ids.
@@ -188,9 +231,9 @@ impl PolicyIndex {
         let any_reach = closure(links.get(ANY_PORTAL).unwrap_or(&no_links), n)?;
         let any_lines = lines.get(ANY_PORTAL).map(Vec::as_slice).unwrap_or_default();
 
-        let mut index = PolicyIndex { lines: rules.len(), ..Default::default() };
+        let mut index = PolicyIndex { lines: rules.len(), slots: Vec::new(), ..Default::default() };
         // Slot 0: a portal with nothing of its own — `*` lines through `*` links.
-        index.add(0, any_lines, &[&any_reach]);
+        index.slots.push(Slot::build(false, effects_of(any_lines, &[&any_reach])));
         let mut portals: Vec<&str> = lines
             .keys()
             .chain(links.keys())
@@ -200,46 +243,31 @@ impl PolicyIndex {
             .into_iter()
             .collect();
         portals.sort_unstable();
-        for (i, portal) in portals.into_iter().enumerate() {
-            let id = i as u32 + 1;
+        for portal in portals {
             let own_lines = lines.get(portal).map(Vec::as_slice).unwrap_or_default();
-            match links.get(portal) {
+            let slot = match links.get(portal) {
                 Some(own_links) => {
                     let own_reach = closure(own_links, n)?;
-                    index.add(id, any_lines, &[&any_reach, &own_reach]);
-                    index.add(id, own_lines, &[&any_reach, &own_reach]);
-                    index.portals.insert(portal.into(), Slot { id, complete: true });
+                    let mut effects = effects_of(any_lines, &[&any_reach, &own_reach]);
+                    for (k, e) in effects_of(own_lines, &[&any_reach, &own_reach]) {
+                        effects.entry(k).or_default().merge(e);
+                    }
+                    Slot::build(true, effects)
                 }
-                None => {
-                    // Without links of its own, the portal's own links reach only the role itself,
-                    // which `*` links already include: slot 0 plus its own lines is exact.
-                    index.add(id, own_lines, &[&any_reach]);
-                    index.portals.insert(portal.into(), Slot { id, complete: false });
-                }
-            }
+                // Without links of its own, the portal's links reach only the role itself,
+                // which `*` links already include: slot 0 plus its own lines is exact.
+                None => Slot::build(false, effects_of(own_lines, &[&any_reach])),
+            };
+            let id = index.slots.len() as u32;
+            index.slots.push(slot);
+            match canonical_uuid(portal) {
+                Some(uuid) => index.by_id.insert(uuid, id),
+                None => index.by_name.insert(portal.into(), id),
+            };
         }
         index.roles = roles.ids;
         index.perms = perms;
         Ok(index)
-    }
-
-    /// Record, in `slot`, each line's effect for every role reaching its subject through one of
-    /// `reaches`.
-    fn add(&mut self, slot: u32, lines: &[Line], reaches: &[&Vec<Vec<u32>>]) {
-        // reached_by[s] = the roles that reach s.
-        for reach in reaches {
-            let mut reached_by: Vec<Vec<u32>> = vec![Vec::new(); reach.len()];
-            for (r, targets) in reach.iter().enumerate() {
-                for &t in targets {
-                    reached_by[t as usize].push(r as u32);
-                }
-            }
-            for line in lines {
-                for &r in &reached_by[line.role as usize] {
-                    self.effects.entry(key(slot, line.perm, r)).or_default().merge(line.effect);
-                }
-            }
-        }
     }
 
     /// How many lines were compiled.
@@ -254,24 +282,33 @@ impl PolicyIndex {
 
     /// The permission and portal slot of a request, resolved once for many roles or resources.
     pub fn resolve(&self, portal: &str, object: &str, action: &str) -> Option<Resolved> {
+        let slot = match canonical_uuid(portal) {
+            Some(uuid) => self.by_id.get(&uuid),
+            None => self.by_name.get(portal),
+        };
+        self.resolved(slot.copied(), object, action)
+    }
+
+    /// [`PolicyIndex::resolve`] for a portal id (its canonical text is the casbin domain).
+    pub fn resolve_portal(&self, portal: PortalId, object: &str, action: &str) -> Option<Resolved> {
+        self.resolved(self.by_id.get(&portal.as_uuid().as_u128()).copied(), object, action)
+    }
+
+    fn resolved(&self, slot: Option<u32>, object: &str, action: &str) -> Option<Resolved> {
         let perm = *self.perms.get(object)?.get(action)?;
-        let slot = self.portals.get(portal).copied();
-        Some(Resolved { perm, slot })
+        Some(Resolved { perm, slot: slot.unwrap_or(0) })
     }
 
     /// The decision for one role on a resolved request, as casbin's `enforce` would give it.
     pub fn allows(&self, resolved: Resolved, role: &str) -> bool {
         let Some(&role) = self.roles.get(role) else { return false };
-        let effect = |slot: u32| self.effects.get(&key(slot, resolved.perm, role)).copied().unwrap_or_default();
-        match resolved.slot {
-            Some(Slot { id, complete: true }) => effect(id).allows(),
-            Some(Slot { id, complete: false }) => {
-                let mut e = effect(0);
-                e.merge(effect(id));
-                e.allows()
-            }
-            None => effect(0).allows(),
+        let key = key(resolved.perm, role);
+        let slot = &self.slots[resolved.slot as usize];
+        let mut effect = slot.effect(key);
+        if !slot.complete && resolved.slot != 0 {
+            effect.merge(self.slots[0].effect(key));
         }
+        effect.allows()
     }
 
     /// `enforce((role, portal, object, action))` of the shipped model.
@@ -283,22 +320,43 @@ impl PolicyIndex {
     pub fn any_allows<'a>(
         &self,
         roles: impl IntoIterator<Item = &'a str>,
-        portal: &str,
+        portal: PortalId,
         object: &str,
         action: &str,
     ) -> bool {
-        match self.resolve(portal, object, action) {
+        match self.resolve_portal(portal, object, action) {
             Some(r) => roles.into_iter().any(|role| self.allows(r, role)),
             None => false,
         }
     }
 }
 
+/// Each line's effect for every role reaching its subject through one of `reaches`, keyed by
+/// `key(perm, role)`.
+fn effects_of(lines: &[Line], reaches: &[&Vec<Vec<u32>>]) -> HashMap<u64, Effect> {
+    let mut effects: HashMap<u64, Effect> = HashMap::new();
+    for reach in reaches {
+        // reached_by[s] = the roles that reach s.
+        let mut reached_by: Vec<Vec<u32>> = vec![Vec::new(); reach.len()];
+        for (r, targets) in reach.iter().enumerate() {
+            for &t in targets {
+                reached_by[t as usize].push(r as u32);
+            }
+        }
+        for line in lines {
+            for &r in &reached_by[line.role as usize] {
+                effects.entry(key(line.perm, r)).or_default().merge(line.effect);
+            }
+        }
+    }
+    effects
+}
+
 /// A request's permission and portal, looked up once.
 #[derive(Clone, Copy, Debug)]
 pub struct Resolved {
     perm: u32,
-    slot: Option<Slot>,
+    slot: u32,
 }
 
 #[cfg(test)]

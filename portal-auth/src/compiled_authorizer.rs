@@ -19,11 +19,6 @@ pub struct CompiledAuthorizer {
     index: RwLock<Arc<PolicyIndex>>,
 }
 
-/// A portal id as the casbin domain string, without allocating.
-fn domain<'b>(principal: &Principal, buf: &'b mut [u8; 36]) -> &'b str {
-    principal.portal_id.as_uuid().hyphenated().encode_lower(buf)
-}
-
 impl CompiledAuthorizer {
     /// The policy stored in `storage`; a store holding no policy yet is seeded with `seed`
     /// (casbin CSV, usually [`crate::DEFAULT_POLICY`]). Lines the shipped model cannot hold are
@@ -84,10 +79,8 @@ impl CompiledAuthorizer {
 
     /// [`Authorizer::check`] without the async wrapper.
     pub fn check_now(&self, principal: &Principal, object: &str, action: &str) -> bool {
-        let mut buf = [0u8; 36];
-        let portal = domain(principal, &mut buf);
         let index = self.index.read().unwrap_or_else(PoisonError::into_inner);
-        index.any_allows(principal.roles.iter().map(|r| r.as_str()), portal, object, action)
+        index.any_allows(principal.roles.iter().map(|r| r.as_str()), principal.portal_id, object, action)
     }
 }
 

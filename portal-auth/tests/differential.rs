@@ -10,8 +10,11 @@ use proptest::test_runner::{Config, TestRunner};
 use std::cell::Cell;
 
 const ROLES: &[&str] = &["anonymous", "customer", "agent", "admin", "r4", "r5"];
-const LINE_DOMAINS: &[&str] = &["*", "tenant1", "tenant10", "acme.com"];
-const REQUEST_DOMAINS: &[&str] = &["tenant1", "tenant10", "tenant2", "acme.com", "acmexcom", "*"];
+/// Portal ids are UUIDs; casbin compares their text, so another spelling is another domain.
+const PORTAL: &str = "01939a3e-7c4b-7d2e-9f10-2b3c4d5e6f70";
+const PORTAL_UPPER: &str = "01939A3E-7C4B-7D2E-9F10-2B3C4D5E6F70";
+const LINE_DOMAINS: &[&str] = &["*", "tenant1", "tenant10", "acme.com", PORTAL, PORTAL_UPPER];
+const REQUEST_DOMAINS: &[&str] = &["tenant1", "tenant10", "tenant2", "acme.com", "acmexcom", "*", PORTAL, PORTAL_UPPER];
 const OBJECTS: &[&str] = &["article:public", "ticket:own", "member"];
 const ACTIONS: &[&str] = &["read", "approve"];
 const CASES: u32 = 400;

@@ -12,6 +12,9 @@
 //!   the same database (goals <= 1.1x / <= 1.2x). PostgreSQL from `PORTAL_TEST_POSTGRES_URL`
 //!   (default `postgres://postgres@127.0.0.1:5432/test`, schema `portal_bench`). Commits are
 //!   fsync-bound, so `D1-*-read` lines (the read transaction alone) show the adapter's own cost.
+//! - A1, A2, A4: authorization (see `authz.rs`).
+
+mod authz;
 
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHasher as _, SaltString};
@@ -45,15 +48,21 @@ fn main() {
     if run("D1") {
         d1(&rt);
     }
+    if run("A1") {
+        authz::a1(&rt);
+    }
+    if run("A2") {
+        authz::a2(&rt);
+    }
 }
 
-fn median(mut v: Vec<f64>) -> f64 {
+pub(crate) fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(|a, b| a.total_cmp(b));
     v[v.len() / 2]
 }
 
 /// Run baseline and candidate alternately (A B A B …) after a warm-up; per-op medians.
-fn interleaved(
+pub(crate) fn interleaved(
     mut baseline: impl FnMut() -> Duration,
     mut candidate: impl FnMut() -> Duration,
     ops: usize,
