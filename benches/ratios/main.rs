@@ -54,6 +54,9 @@ fn main() {
     if run("A2") {
         authz::a2(&rt);
     }
+    if run("A4") {
+        authz::a4(&rt);
+    }
 }
 
 pub(crate) fn median(mut v: Vec<f64>) -> f64 {

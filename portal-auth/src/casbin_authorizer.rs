@@ -145,6 +145,32 @@ impl Authorizer for CasbinAuthorizer {
     async fn policy_changed(&self) -> Result<()> {
         self.reload().await
     }
+
+    async fn readable_labels(&self, principal: &Principal, kind: &str, action: &str) -> Result<Vec<String>> {
+        let prefix = format!("{kind}:");
+        let objects: Vec<String> = {
+            let enforcer = self.enforcer.read().await;
+            // The object's position in a `p` line, as the model defines it.
+            let model = enforcer.get_model().get_model();
+            let at = model.get("p").and_then(|m| m.get("p")).and_then(|a| a.tokens.iter().position(|t| t == "p_obj"));
+            match at {
+                Some(at) => enforcer.get_policy().into_iter().filter_map(|line| line.get(at).cloned()).collect(),
+                None => Vec::new(),
+            }
+        };
+        let mut labels = Vec::new();
+        for object in objects {
+            let Some(label) = object.strip_prefix(&prefix) else { continue };
+            if matches!(label, "any" | "own" | "org_shared") || labels.iter().any(|l| l == label) {
+                continue;
+            }
+            if self.check(principal, &object, action).await? {
+                labels.push(label.to_owned());
+            }
+        }
+        labels.sort_unstable();
+        Ok(labels)
+    }
 }
 
 #[cfg(test)]

@@ -316,6 +316,14 @@ impl PolicyIndex {
         self.resolve(portal, object, action).is_some_and(|r| self.allows(r, role))
     }
 
+    /// The objects starting with `prefix` for which the policy has lines with `action`.
+    pub fn objects_with_prefix<'s>(&'s self, prefix: &'s str, action: &'s str) -> impl Iterator<Item = &'s str> + 's {
+        self.perms
+            .iter()
+            .filter(move |(object, actions)| object.starts_with(prefix) && actions.contains_key(action))
+            .map(|(object, _)| &**object)
+    }
+
     /// Whether any of `roles` is allowed `action` on `object` in `portal`.
     pub fn any_allows<'a>(
         &self,

@@ -6,7 +6,7 @@
 
 use async_trait::async_trait;
 use portal_core::model::{PolicyRule, Principal};
-use portal_core::ports::{Authorizer, Storage};
+use portal_core::ports::{Authorizer, Item, Storage};
 use portal_core::Result;
 use std::sync::{Arc, PoisonError, RwLock};
 
@@ -80,7 +80,90 @@ impl CompiledAuthorizer {
     /// [`Authorizer::check`] without the async wrapper.
     pub fn check_now(&self, principal: &Principal, object: &str, action: &str) -> bool {
         let index = self.index.read().unwrap_or_else(PoisonError::into_inner);
-        index.any_allows(principal.roles.iter().map(|r| r.as_str()), principal.portal_id, object, action)
+        index.any_allows(roles(principal), principal.portal_id, object, action)
+    }
+}
+
+/// The decisions one `filter` call needs, each computed once.
+struct Batch<'p, 'i> {
+    index: &'p PolicyIndex,
+    principal: &'p Principal,
+    kind: &'p str,
+    action: &'p str,
+    any: bool,
+    own: bool,
+    org_shared: bool,
+    /// Labels met so far and their decision (few distinct labels per list).
+    labels: Vec<(&'i str, bool)>,
+}
+
+impl<'p, 'i> Batch<'p, 'i> {
+    fn new(index: &'p PolicyIndex, principal: &'p Principal, kind: &'p str, action: &'p str) -> Self {
+        let decide =
+            |scope: &str| index.any_allows(roles(principal), principal.portal_id, &format!("{kind}:{scope}"), action);
+        Batch {
+            index,
+            principal,
+            kind,
+            action,
+            any: decide("any"),
+            own: decide("own"),
+            org_shared: decide("org_shared"),
+            labels: Vec::new(),
+        }
+    }
+
+    #[inline]
+    fn allows(&mut self, item: &Item<'i>) -> bool {
+        match item.label {
+            Some(label) => self.label(label),
+            None => {
+                // Without short-circuits: records of a list mix owners, so branches would
+                // mispredict; a few compares cost less.
+                let p = self.principal;
+                let owns = p.user_id.is_some() & (item.owner == p.user_id);
+                let shared =
+                    p.organization.is_some() & item.shared_with_organization & (item.organization == p.organization);
+                self.any | (self.own & owns) | (self.org_shared & shared)
+            }
+        }
+    }
+
+    fn label(&mut self, label: &'i str) -> bool {
+        if let Some((_, allowed)) = self.labels.iter().find(|(known, _)| *known == label) {
+            return *allowed;
+        }
+        let object = format!("{}:{label}", self.kind);
+        let allowed = self.index.any_allows(roles(self.principal), self.principal.portal_id, &object, self.action);
+        self.labels.push((label, allowed));
+        allowed
+    }
+}
+
+fn roles(principal: &Principal) -> impl Iterator<Item = &str> {
+    principal.roles.iter().map(|r| r.as_str())
+}
+
+impl CompiledAuthorizer {
+    /// [`Authorizer::filter`] without the async wrapper.
+    pub fn filter_now(&self, principal: &Principal, kind: &str, action: &str, items: &[Item<'_>]) -> Vec<bool> {
+        let index = self.index();
+        let mut batch = Batch::new(&index, principal, kind, action);
+        items.iter().map(|item| batch.allows(item)).collect()
+    }
+
+    /// [`Authorizer::readable_labels`] without the async wrapper.
+    pub fn readable_labels_now(&self, principal: &Principal, kind: &str, action: &str) -> Vec<String> {
+        let index = self.index();
+        let prefix = format!("{kind}:");
+        let mut labels: Vec<String> = index
+            .objects_with_prefix(&prefix, action)
+            .filter(|object| index.any_allows(roles(principal), principal.portal_id, object, action))
+            .map(|object| object[prefix.len()..].to_owned())
+            .filter(|label| !matches!(label.as_str(), "any" | "own" | "org_shared"))
+            .collect();
+        labels.sort_unstable();
+        labels
     }
 }
 
@@ -88,6 +171,14 @@ impl CompiledAuthorizer {
 impl Authorizer for CompiledAuthorizer {
     async fn check(&self, principal: &Principal, object: &str, action: &str) -> Result<bool> {
         Ok(self.check_now(principal, object, action))
+    }
+
+    async fn filter(&self, principal: &Principal, kind: &str, action: &str, items: &[Item<'_>]) -> Result<Vec<bool>> {
+        Ok(self.filter_now(principal, kind, action, items))
+    }
+
+    async fn readable_labels(&self, principal: &Principal, kind: &str, action: &str) -> Result<Vec<String>> {
+        Ok(self.readable_labels_now(principal, kind, action))
     }
 
     async fn policy_changed(&self) -> Result<()> {

@@ -67,6 +67,10 @@ id_type!(
     SessionId
 );
 id_type!(
+    /// Identifies a customer organisation (a company whose people share some records).
+    OrganizationId
+);
+id_type!(
     /// Identifies an invitation.
     InvitationId
 );

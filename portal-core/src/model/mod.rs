@@ -11,7 +11,7 @@ mod token;
 mod user;
 
 pub use audit::{escape_controls, AuditEvent, AuditOutcome};
-pub use ids::{AuditEventId, InvitationId, PortalId, SessionId, TokenId, UserId};
+pub use ids::{AuditEventId, InvitationId, OrganizationId, PortalId, SessionId, TokenId, UserId};
 pub use invitation::Invitation;
 pub use policy::PolicyRule;
 pub use portal::{validate_slug, Portal, PortalMode};

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{PortalId, Role, Roles, SessionId, UserId};
+use super::{OrganizationId, PortalId, Role, Roles, SessionId, UserId};
 use crate::secret::TokenHash;
 
 /// A sign-in session. Only the hash of its token is stored.
@@ -39,6 +39,9 @@ pub struct Principal {
     pub session_id: Option<SessionId>,
     /// Roles in this portal (`anonymous` for visitors).
     pub roles: Roles,
+    /// The customer organisation the user belongs to, if any (records its members shared with
+    /// it are visible to them).
+    pub organization: Option<OrganizationId>,
     /// When the user last proved their password.
     pub auth_time: Option<DateTime<Utc>>,
     /// The host's request id, copied into audit rows.
@@ -53,6 +56,7 @@ impl Principal {
             user_id: None,
             session_id: None,
             roles: [Role::new(Role::ANONYMOUS).expect("constant role name is valid")].into(),
+            organization: None,
             auth_time: None,
             request_id: None,
         }

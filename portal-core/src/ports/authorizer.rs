@@ -1,10 +1,61 @@
-//! Authorization, as a port. One question for now: may this principal do `action` on `object`
-//! in its portal? Resource ownership and bulk filtering come with the authorization work.
+//! Authorization, as a port: three questions, answered from one policy.
+//!
+//! - [`Authorizer::check`]: may this principal do `action` on `object` in its portal?
+//! - [`Authorizer::filter`]: which of these records may it act on? (lists, search hits,
+//!   exports — every read surface goes through it)
+//! - [`Authorizer::readable_labels`]: which visibility labels of a kind may it read? (what a
+//!   search index filters on)
+//!
+//! Records map to policy objects by a fixed convention, so one policy line covers a whole class
+//! of records: a record with a visibility label is the object `<kind>:<label>` (for instance
+//! `article:internal`); a record without one is `<kind>:any`, and also `<kind>:own` when the
+//! principal owns it and `<kind>:org_shared` when it is shared with the principal's
+//! organisation (Z4: same organisation but not shared grants nothing).
 
 use async_trait::async_trait;
 
 use crate::error::Result;
-use crate::model::Principal;
+use crate::model::{OrganizationId, Principal, UserId};
+
+/// A record as authorization sees it (kind given once per call).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Item<'a> {
+    /// Visibility label (`public`, `customers`, `internal`, …); decides alone when present.
+    pub label: Option<&'a str>,
+    /// The member who owns it (a ticket's requester).
+    pub owner: Option<UserId>,
+    /// The organisation it belongs to.
+    pub organization: Option<OrganizationId>,
+    /// Whether its owner shared it with the organisation.
+    pub shared_with_organization: bool,
+}
+
+impl<'a> Item<'a> {
+    /// A record with a visibility label.
+    pub fn labeled(label: &'a str) -> Self {
+        Item { label: Some(label), ..Item::default() }
+    }
+
+    /// A record owned by `owner`, optionally in an organisation and shared with it.
+    pub fn owned(owner: UserId, organization: Option<OrganizationId>, shared: bool) -> Self {
+        Item { owner: Some(owner), organization, shared_with_organization: shared, label: None }
+    }
+
+    /// The policy objects this record answers to for `principal`, by the module's convention.
+    pub fn objects(&self, kind: &str, principal: &Principal) -> Vec<String> {
+        if let Some(label) = self.label {
+            return vec![format!("{kind}:{label}")];
+        }
+        let mut objects = vec![format!("{kind}:any")];
+        if self.owner.is_some() && self.owner == principal.user_id {
+            objects.push(format!("{kind}:own"));
+        }
+        if self.shared_with_organization && self.organization.is_some() && self.organization == principal.organization {
+            objects.push(format!("{kind}:org_shared"));
+        }
+        objects
+    }
+}
 
 /// Decides what a principal may do in its portal (the casbin domain). Deny by default: anything
 /// not granted by policy is refused, and a caller treats an `Err` as a refusal.
@@ -18,6 +69,31 @@ pub trait Authorizer: Send + Sync + 'static {
     /// a later call succeeds every check is refused. The default does nothing.
     async fn policy_changed(&self) -> Result<()> {
         Ok(())
+    }
+
+    /// For each item of `kind`, whether the principal may do `action` on it; the same answers
+    /// as [`Authorizer::check`] on the item's objects, one per item, in order. The default asks
+    /// `check`; implementations answer many items at a time.
+    async fn filter(&self, principal: &Principal, kind: &str, action: &str, items: &[Item<'_>]) -> Result<Vec<bool>> {
+        let mut allowed = Vec::with_capacity(items.len());
+        for item in items {
+            let mut any = false;
+            for object in item.objects(kind, principal) {
+                if self.check(principal, &object, action).await? {
+                    any = true;
+                    break;
+                }
+            }
+            allowed.push(any);
+        }
+        Ok(allowed)
+    }
+
+    /// The visibility labels of `kind` whose records the principal may `action`: every label
+    /// `l` with `check(principal, "<kind>:<l>", action)`. The default knows no labels (deny).
+    async fn readable_labels(&self, principal: &Principal, kind: &str, action: &str) -> Result<Vec<String>> {
+        let _ = (principal, kind, action);
+        Ok(Vec::new())
     }
 }
 

@@ -213,6 +213,8 @@ impl AccessService {
             user_id: Some(user.id),
             session_id: Some(session.id),
             roles: membership.roles.clone(),
+            // Organisation membership arrives with the organisations feature.
+            organization: None,
             auth_time: Some(now),
             request_id: who.request_id.clone(),
         };
@@ -267,6 +269,7 @@ impl AccessService {
             user_id: Some(session.user_id),
             session_id: Some(session.id),
             roles,
+            organization: None,
             auth_time: Some(session.auth_time),
             request_id: None,
         };
