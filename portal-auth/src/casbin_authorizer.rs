@@ -24,6 +24,8 @@ pub const DEFAULT_POLICY: &str = include_str!("../casbin/policy.csv");
 /// Answers authorization questions with casbin-rs `enforce`.
 pub struct CasbinAuthorizer {
     enforcer: RwLock<Enforcer>,
+    /// The model alone, to check proposed lines against without the enforcer's lock.
+    shape: DefaultModel,
 }
 
 /// A casbin error as a portal error: the store's own error when the adapter failed, else
@@ -77,7 +79,7 @@ impl CasbinAuthorizer {
         enforcer
             .enforce(("anonymous", "-", "-", "-"))
             .map_err(|e| casbin_error("casbin model cannot evaluate a request", e))?;
-        Ok(CasbinAuthorizer { enforcer: RwLock::new(enforcer) })
+        Ok(CasbinAuthorizer { enforcer: RwLock::new(enforcer), shape: parse_model(model_text).await? })
     }
 
     /// Read the policy from storage again, picking up changes other processes made. If reading
@@ -144,6 +146,10 @@ impl Authorizer for CasbinAuthorizer {
 
     async fn policy_changed(&self) -> Result<()> {
         self.reload().await
+    }
+
+    fn check_policy(&self, rules: &[PolicyRule]) -> Result<()> {
+        rules.iter().try_for_each(|rule| policy_adapter::fits(&self.shape, rule))
     }
 
     async fn readable_labels(&self, principal: &Principal, kind: &str, action: &str) -> Result<Vec<String>> {

@@ -184,4 +184,8 @@ impl Authorizer for CompiledAuthorizer {
     async fn policy_changed(&self) -> Result<()> {
         self.reload().await
     }
+
+    fn check_policy(&self, rules: &[PolicyRule]) -> Result<()> {
+        PolicyIndex::compile(rules).map(drop)
+    }
 }

@@ -164,7 +164,7 @@ pub(crate) fn load_into(model: &mut dyn Model, rules: Vec<PolicyRule>) -> Result
     Ok(())
 }
 
-fn fits(model: &dyn Model, rule: &PolicyRule) -> Result<()> {
+pub(crate) fn fits(model: &dyn Model, rule: &PolicyRule) -> Result<()> {
     let misfit =
         |why: &'static str| Err(Error::new(ErrorKind::ConfigInvalid, why).with_context("line", rule.to_string()));
     let Some(assertion) = model.get_model().get(rule.section()).and_then(|m| m.get(rule.ptype())) else {

@@ -93,6 +93,19 @@ impl Harness {
         Self::build(Portal::builder().authorizer(authorizer), store, AccessConfig::default()).await
     }
 
+    /// A portal answered by casbin-rs (`CasbinAuthorizer`) over the policy in `store`, instead
+    /// of the default compiled index.
+    pub async fn with_casbin(store: Arc<dyn Storage>) -> Self {
+        let authorizer = portal::auth::CasbinAuthorizer::with_storage(
+            portal::auth::DEFAULT_MODEL,
+            store.clone(),
+            portal::auth::DEFAULT_POLICY,
+        )
+        .await
+        .unwrap();
+        Self::build(Portal::builder().authorizer(authorizer), store, AccessConfig::default()).await
+    }
+
     async fn build(builder: portal::PortalBuilder, store: Arc<dyn Storage>, config: AccessConfig) -> Self {
         let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 22, 9, 0, 0).unwrap()));
         let verifies = Arc::new(AtomicUsize::new(0));

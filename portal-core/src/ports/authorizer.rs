@@ -15,7 +15,7 @@
 use async_trait::async_trait;
 
 use crate::error::Result;
-use crate::model::{OrganizationId, Principal, UserId};
+use crate::model::{OrganizationId, PolicyRule, Principal, UserId};
 
 /// A record as authorization sees it (kind given once per call).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -71,6 +71,14 @@ pub trait Authorizer: Send + Sync + 'static {
         Ok(())
     }
 
+    /// Whether the authorizer's model can hold every one of `rules` (the whole policy after a
+    /// change), before anything is stored: `Err` names what it cannot hold. The default accepts
+    /// everything.
+    fn check_policy(&self, rules: &[PolicyRule]) -> Result<()> {
+        let _ = rules;
+        Ok(())
+    }
+
     /// For each item of `kind`, whether the principal may do `action` on it; the same answers
     /// as [`Authorizer::check`] on the item's objects, one per item, in order. The default asks
     /// `check`; implementations answer many items at a time.
@@ -117,6 +125,8 @@ pub mod ops {
     pub const INVITATION_MANAGE: (&str, &str) = ("invitation", "manage");
     /// Read the audit log.
     pub const AUDIT_READ: (&str, &str) = ("audit", "read");
+    /// List, add and remove the portal's own policy lines.
+    pub const POLICY_MANAGE: (&str, &str) = ("policy", "manage");
 
     /// The object under which granting a role is checked: `role:<name>` with action `grant`.
     pub fn role_object(role: &str) -> String {

@@ -5,6 +5,7 @@
 mod invitations;
 mod members;
 mod passwords;
+mod permissions;
 mod policy;
 mod sessions;
 mod signup;
