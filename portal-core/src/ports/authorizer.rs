@@ -125,6 +125,9 @@ pub mod ops {
     pub const INVITATION_MANAGE: (&str, &str) = ("invitation", "manage");
     /// Read the audit log.
     pub const AUDIT_READ: (&str, &str) = ("audit", "read");
+    /// Manage one's own account: list and end one's sessions, change one's password. (Signing
+    /// out is never refused.)
+    pub const ACCOUNT_MANAGE: (&str, &str) = ("account", "manage");
     /// List, add and remove the portal's own policy lines.
     pub const POLICY_MANAGE: (&str, &str) = ("policy", "manage");
 

@@ -26,7 +26,7 @@ use tokio::sync::OnceCell;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::{AuditEvent, AuditOutcome, Portal, PortalId, Principal, Role};
-use crate::ports::{Authorizer, Clock, PasswordBlocklist, PasswordHasher, Storage, Transaction};
+use crate::ports::{ops, Authorizer, Clock, PasswordBlocklist, PasswordHasher, Storage, Transaction};
 use crate::secret::Password;
 
 /// Settings of the access service. Every field has a safe default.
@@ -189,6 +189,8 @@ impl AccessService {
 
     /// Deny by default: the principal must be signed in and the policy must grant the
     /// operation. A refusal (or an authorizer error, which counts as one) is audited.
+    /// Anyone not signed in is `Unauthenticated`; a signed-in principal the policy does not
+    /// allow is `PermissionDenied`.
     async fn authorize(&self, who: &Principal, op: (&str, &str)) -> Result<()> {
         let allowed = who.is_authenticated()
             && match self.ports.authorizer.check(who, op.0, op.1).await {
@@ -203,7 +205,18 @@ impl AccessService {
         }
         let action = format!("{}.{}", op.0, op.1);
         self.audit_alone(AuditEvent::new(who, self.now(), &action, AuditOutcome::Denied)).await;
-        Err(Error::permission_denied("not allowed"))
+        if who.is_authenticated() {
+            Err(Error::permission_denied("not allowed"))
+        } else {
+            Err(Error::new(ErrorKind::Unauthenticated, "sign in first"))
+        }
+    }
+
+    /// The signed-in principal's own account, if the policy lets it manage it (`account` /
+    /// `manage`): its sessions and password.
+    async fn own_account(&self, who: &Principal) -> Result<crate::model::UserId> {
+        self.authorize(who, ops::ACCOUNT_MANAGE).await?;
+        who.user_id.ok_or_else(|| Error::new(ErrorKind::Unauthenticated, "sign in first"))
     }
 
     /// Write one audit event in its own transaction (for refusals, where nothing else is

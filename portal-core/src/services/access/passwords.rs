@@ -159,7 +159,7 @@ impl AccessService {
     }
 
     async fn change_password_once(&self, who: &Principal, current: &str, new_password: &str) -> Result<()> {
-        let user_id = who.user_id.ok_or_else(|| Error::new(ErrorKind::Unauthenticated, "sign in first"))?;
+        let user_id = self.own_account(who).await?;
         let current = Password::new(current)?;
         let new_password = Password::new(new_password)?;
         let (portal, user) = {

@@ -336,7 +336,7 @@ impl AccessService {
     }
 
     async fn list_sessions_once(&self, who: &Principal) -> Result<Vec<SessionInfo>> {
-        let user = require_user(who)?;
+        let user = self.own_account(who).await?;
         let mut tx = self.begin().await?;
         let v = tx.list_user_sessions(who.portal_id, user).await?;
         tx.commit().await?;
@@ -349,7 +349,7 @@ impl AccessService {
     }
 
     async fn revoke_session_once(&self, who: &Principal, id: SessionId) -> Result<()> {
-        let user = require_user(who)?;
+        let user = self.own_account(who).await?;
         let now = self.now();
         let mut tx = self.begin().await?;
         let own = tx.list_user_sessions(who.portal_id, user).await?.iter().any(|s| s.id == id);
@@ -367,7 +367,7 @@ impl AccessService {
     }
 
     async fn revoke_other_sessions_once(&self, who: &Principal) -> Result<u64> {
-        let user = require_user(who)?;
+        let user = self.own_account(who).await?;
         let now = self.now();
         let mut tx = self.begin().await?;
         let n = tx.delete_user_sessions(who.portal_id, user, who.session_id).await?;
