@@ -3,6 +3,7 @@
 //! itself and the compiled index). Each scenario gets a database of its own, since the policy
 //! is shared by everything on one database.
 
+use async_trait::async_trait;
 use portal::adapters::sqlite::SqliteStore;
 use portal::adapters::testing::{postgres_store_in, run_schema};
 mod common;
@@ -11,8 +12,9 @@ use common::authorizers::Stored;
 use portal::auth::{CasbinAuthorizer, CompiledAuthorizer, DEFAULT_POLICY};
 use portal::core::memory::MemoryStore;
 use portal::core::model::{PolicyRule, PortalId, Principal, Role, UserId};
-use portal::core::ports::Storage;
+use portal::core::ports::{Storage, Transaction};
 use portal::core::ErrorKind;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 fn member(portal: PortalId, role: &str) -> Principal {
@@ -68,20 +70,61 @@ async fn s5_a_removed_shipped_line_stays_removed_after_restart<A: Stored>(store:
     assert!(restarted.check(&agent, "member", "invite").await.unwrap(), "the other lines are still there");
 }
 
-/// Two authorizers on one store (two processes): a change one makes reaches the other on
-/// `reload`.
-async fn reload_picks_up_a_change_made_by_another_instance<A: Stored>(store: Arc<dyn Storage>) {
+/// Z12: two authorizers on one store (two processes). Decisions the first one has answered —
+/// and cached: casbin-rs answers through its `CachedEnforcer`, the compiled index is a cache of
+/// the whole policy — are not reused once it is told the policy changed.
+async fn z12_a_change_made_elsewhere_replaces_cached_decisions_on_reload<A: Stored>(store: Arc<dyn Storage>) {
     let here: A = authorizer(&store).await;
     let there: A = authorizer(&store).await;
     let p = PortalId::new();
     let editor = member(p, "editor");
+    let agent = member(p, "agent");
+    for _ in 0..3 {
+        assert!(!here.check(&editor, "audit", "read").await.unwrap(), "not yet reloaded");
+        assert!(here.check(&agent, "member", "list").await.unwrap());
+    }
     assert!(there.add(&allow("editor", &p.to_string(), "audit", "read")).await.unwrap());
-    assert!(!here.check(&editor, "audit", "read").await.unwrap(), "not yet reloaded");
+    assert!(there.remove(&allow("agent", "*", "member", "list")).await.unwrap());
     here.policy_changed().await.unwrap();
-    assert!(here.check(&editor, "audit", "read").await.unwrap());
+    assert!(here.check(&editor, "audit", "read").await.unwrap(), "a cached deny is not reused");
+    assert!(!here.check(&agent, "member", "list").await.unwrap(), "a cached allow is not reused");
     assert!(there.remove(&allow("editor", &p.to_string(), "audit", "read")).await.unwrap());
     here.policy_changed().await.unwrap();
     assert!(!here.check(&editor, "audit", "read").await.unwrap());
+}
+
+/// A store that can be switched to refuse every transaction, over any other store.
+struct Flaky {
+    inner: Arc<dyn Storage>,
+    down: AtomicBool,
+}
+
+#[async_trait]
+impl Storage for Flaky {
+    async fn begin(&self) -> portal::core::Result<Box<dyn Transaction>> {
+        if self.down.load(Ordering::SeqCst) {
+            return Err(portal::core::Error::new(ErrorKind::Unavailable, "database unreachable"));
+        }
+        self.inner.begin().await
+    }
+}
+
+/// Z12: when the policy cannot be read, everything is refused — also the decisions answered
+/// (and cached) just before — until a reload succeeds.
+async fn z12_a_policy_store_error_means_deny_even_for_cached_decisions<A: Stored>(store: Arc<dyn Storage>) {
+    let flaky = Arc::new(Flaky { inner: store, down: AtomicBool::new(false) });
+    let a: A = authorizer(&(flaky.clone() as Arc<dyn Storage>)).await;
+    let admin = member(PortalId::new(), "admin");
+    for _ in 0..3 {
+        assert!(a.check(&admin, "member", "approve").await.unwrap());
+    }
+    flaky.down.store(true, Ordering::SeqCst);
+    assert_eq!(a.policy_changed().await.unwrap_err().kind(), ErrorKind::Unavailable);
+    assert!(!a.check(&admin, "member", "approve").await.unwrap(), "denied while the policy is unknown");
+    assert!(!a.check(&admin, "article:public", "read").await.unwrap(), "everything is");
+    flaky.down.store(false, Ordering::SeqCst);
+    a.policy_changed().await.unwrap();
+    assert!(a.check(&admin, "member", "approve").await.unwrap());
 }
 
 /// A seed policy the model cannot hold is `ConfigInvalid` and stores nothing; so is a stored
@@ -148,6 +191,7 @@ macro_rules! on_every_store {
 on_every_store!(
     a_policy_line_outlives_the_authorizer_that_added_it,
     s5_a_removed_shipped_line_stays_removed_after_restart,
-    reload_picks_up_a_change_made_by_another_instance,
+    z12_a_change_made_elsewhere_replaces_cached_decisions_on_reload,
+    z12_a_policy_store_error_means_deny_even_for_cached_decisions,
     a_policy_that_does_not_fit_the_model_is_config_invalid,
 );

@@ -12,10 +12,13 @@
 //! The policy: `rows` lines over `rows / 15` portals (real portal ids), 12 roles with a
 //! three-link hierarchy in `*`, 7 objects, 5 actions, one line in ten a deny.
 
-use portal::auth::{CasbinAuthorizer, CompiledAuthorizer, DEFAULT_MODEL};
+use casbin::CoreApi;
+use portal::auth::{CompiledAuthorizer, StorageAdapter, DEFAULT_MODEL};
 use portal::core::model::{OrganizationId, PortalId, Principal, Role, UserId};
+use portal::core::ports::Storage;
 use portal::core::ports::{Authorizer, Item};
 use std::hint::black_box;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::{median, REPS};
@@ -76,24 +79,27 @@ fn per_request(requests: &[&Request], rounds: usize, mut check: impl FnMut(&Requ
     start.elapsed() / (rounds * requests.len()) as u32
 }
 
+/// casbin-rs's plain `Enforcer` (no decision cache: every request is evaluated) and the
+/// compiled index, over one stored policy.
 struct Pair {
-    casbin: CasbinAuthorizer,
+    casbin: casbin::Enforcer,
     compiled: CompiledAuthorizer,
 }
 
 impl Pair {
     fn new(rt: &tokio::runtime::Runtime, csv: &str) -> Self {
         rt.block_on(async {
-            let casbin = CasbinAuthorizer::from_strings(DEFAULT_MODEL, csv).await.unwrap();
-            let store = std::sync::Arc::new(portal::core::memory::MemoryStore::new());
-            let compiled = CompiledAuthorizer::with_storage(store, csv).await.unwrap();
+            let store: Arc<dyn Storage> = Arc::new(portal::core::memory::MemoryStore::new());
+            let compiled = CompiledAuthorizer::with_storage(store.clone(), csv).await.unwrap();
+            let model = casbin::DefaultModel::from_str(DEFAULT_MODEL).await.unwrap();
+            let casbin = casbin::Enforcer::new(model, StorageAdapter::new(store)).await.unwrap();
             Pair { casbin, compiled }
         })
     }
 
-    fn casbin(&self, rt: &tokio::runtime::Runtime, r: &Request) -> bool {
+    fn casbin(&self, r: &Request) -> bool {
         let domain = r.principal.portal_id.to_string();
-        rt.block_on(self.casbin.enforce(r.principal.roles[0].as_str(), &domain, &r.object, r.action)).unwrap()
+        self.casbin.enforce((r.principal.roles[0].as_str(), domain.as_str(), r.object.as_str(), r.action)).unwrap()
     }
 
     fn compiled(&self, r: &Request) -> bool {
@@ -106,7 +112,7 @@ pub fn a1(rt: &tokio::runtime::Runtime) {
         let (csv, allowed, denied) = policy(rows);
         let pair = Pair::new(rt, &csv);
         for r in allowed.iter().chain(&denied) {
-            assert_eq!(pair.casbin(rt, r), pair.compiled(r), "the two authorizers disagree");
+            assert_eq!(pair.casbin(r), pair.compiled(r), "the two authorizers disagree");
         }
         let mixed: Vec<&Request> = allowed.iter().zip(&denied).flat_map(|(a, d)| [a, d]).collect();
         let casbin_rounds = if rows > 1_000 { 1 } else { 5 };
@@ -115,7 +121,7 @@ pub fn a1(rt: &tokio::runtime::Runtime) {
             [("", mixed.clone()), ("-allow", allowed.iter().collect()), ("-deny", denied.iter().collect())]
         {
             let (c, k) = side_by_side(
-                || per_request(&requests, casbin_rounds, |r| pair.casbin(rt, r)),
+                || per_request(&requests, casbin_rounds, |r| pair.casbin(r)),
                 || per_request(&requests, 20_000 / requests.len().max(1), |r| pair.compiled(r)),
             );
             println!("A1-{rows}{kind} casbin-rs {:.1} us/check, compiled {:.3} us/check", c * 1e6, k * 1e6);

@@ -5,7 +5,7 @@
 //! every process on one database shares it.
 
 use async_trait::async_trait;
-use casbin::{CoreApi, DefaultModel, Enforcer, MgmtApi};
+use casbin::{CachedApi, CachedEnforcer, CoreApi, DefaultModel, MgmtApi};
 use portal_core::memory::MemoryStore;
 use portal_core::model::{PolicyRule, Principal};
 use portal_core::ports::{Authorizer, Storage};
@@ -21,9 +21,11 @@ pub const DEFAULT_MODEL: &str = include_str!("../casbin/model.conf");
 /// The default policy: what admins and agents may do in every portal.
 pub const DEFAULT_POLICY: &str = include_str!("../casbin/policy.csv");
 
-/// Answers authorization questions with casbin-rs `enforce`.
+/// Answers authorization questions with casbin-rs `enforce`, through its `CachedEnforcer`:
+/// repeated questions are answered from casbin's decision cache, which every policy change and
+/// every reload empties (Z12).
 pub struct CasbinAuthorizer {
-    enforcer: RwLock<Enforcer>,
+    enforcer: RwLock<CachedEnforcer>,
     /// The model alone, to check proposed lines against without the enforcer's lock.
     shape: DefaultModel,
 }
@@ -74,7 +76,8 @@ impl CasbinAuthorizer {
         let model = parse_model(model_text).await?;
         let adapter = StorageAdapter::new(storage);
         adapter.seed(&seed).await?;
-        let enforcer = Enforcer::new(model, adapter).await.map_err(|e| casbin_error("cannot load casbin policy", e))?;
+        let enforcer =
+            CachedEnforcer::new(model, adapter).await.map_err(|e| casbin_error("cannot load casbin policy", e))?;
         // A model whose matcher cannot be evaluated fails here, at start-up, not on a request.
         enforcer
             .enforce(("anonymous", "-", "-", "-"))
@@ -87,7 +90,13 @@ impl CasbinAuthorizer {
     /// policy-store error means deny).
     pub async fn reload(&self) -> Result<()> {
         let mut enforcer = self.enforcer.write().await;
-        enforcer.load_policy().await.map_err(|e| casbin_error("cannot load casbin policy", e))
+        let loaded = enforcer.load_policy().await;
+        // casbin-rs 2.20's CachedEnforcer keeps its cached decisions across `load_policy`
+        // (only its own management calls empty the cache): without this, a line removed by
+        // another process — or every line, when the store failed — would still be allowed
+        // from the cache.
+        enforcer.get_mut_cache().clear();
+        loaded.map_err(|e| casbin_error("cannot load casbin policy", e))
     }
 
     /// Store a policy line in the enforcer and the store; returns whether it was new.

@@ -289,7 +289,6 @@ mod tests {
     use super::*;
     use casbin::{CoreApi, DefaultModel, Enforcer, MgmtApi};
     use portal_core::memory::MemoryStore;
-    use std::sync::atomic::{AtomicBool, Ordering};
 
     const MODEL: &str = crate::DEFAULT_MODEL;
 
@@ -347,41 +346,5 @@ mod tests {
         let mut e = enforcer(store.clone()).await;
         assert!(e.add_policy(line(&["admin", "t1", "member", "list,approve", "allow"])).await.is_err());
         assert!(stored(&store).await.is_empty());
-    }
-
-    /// A store that can be switched to fail every transaction.
-    struct Flaky {
-        inner: MemoryStore,
-        down: AtomicBool,
-    }
-
-    #[async_trait]
-    impl Storage for Flaky {
-        async fn begin(&self) -> Result<Box<dyn Transaction>> {
-            if self.down.load(Ordering::SeqCst) {
-                return Err(Error::new(ErrorKind::Unavailable, "database unreachable"));
-            }
-            self.inner.begin().await
-        }
-    }
-
-    #[tokio::test]
-    async fn a_policy_store_error_on_reload_means_deny() {
-        use portal_core::model::{PortalId, Principal, Role, UserId};
-        use portal_core::ports::Authorizer;
-        let store = Arc::new(Flaky { inner: MemoryStore::new(), down: AtomicBool::new(false) });
-        let a = crate::CasbinAuthorizer::with_storage(MODEL, store.clone(), crate::DEFAULT_POLICY).await.unwrap();
-        let admin = Principal {
-            user_id: Some(UserId::new()),
-            roles: [Role::new("admin").unwrap()].into(),
-            ..Principal::anonymous(PortalId::new())
-        };
-        assert!(a.check(&admin, "member", "approve").await.unwrap());
-        store.down.store(true, Ordering::SeqCst);
-        assert_eq!(a.reload().await.unwrap_err().kind(), ErrorKind::Unavailable);
-        assert!(!a.check(&admin, "member", "approve").await.unwrap(), "denied while the policy is unknown");
-        store.down.store(false, Ordering::SeqCst);
-        a.reload().await.unwrap();
-        assert!(a.check(&admin, "member", "approve").await.unwrap());
     }
 }
