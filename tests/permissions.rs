@@ -186,6 +186,26 @@ async fn a_line_the_model_cannot_hold_is_invalid_input_and_nothing_is_written(h:
     h.access().list_members(&admin, MemberQuery::default()).await.unwrap();
 }
 
+async fn a_change_that_would_lock_the_admins_out_is_a_conflict(h: Harness) {
+    let (pid, admin) = h.portal_with_admin(PortalMode::Public).await;
+    let here = pid.to_string();
+    let before = h.access().list_policy(&admin).await.unwrap();
+    // Denied to admin directly, or to a role admin inherits (a deny wins over any allow).
+    for role in ["admin", "agent", "customer", "anonymous"] {
+        let line = p_line([role, &here, "policy", "manage", "deny"]);
+        let e = h.access().add_policy_line(&admin, line).await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Conflict, "{role}");
+    }
+    assert_eq!(h.access().list_policy(&admin).await.unwrap(), before, "nothing was written");
+    // Keeping a custom role out of policy administration is fine, as is admins giving up
+    // something else.
+    let supervisors = p_line(["supervisor", &here, "policy", "manage", "deny"]);
+    assert!(h.access().add_policy_line(&admin, supervisors).await.unwrap());
+    assert!(h.access().add_policy_line(&admin, p_line(["admin", &here, "audit", "read", "deny"])).await.unwrap());
+    assert_eq!(h.access().audit_log(&admin, None, 1).await.unwrap_err().kind(), ErrorKind::PermissionDenied);
+    h.access().list_policy(&admin).await.expect("the admins still manage the policy");
+}
+
 async fn compiled() -> Harness {
     Harness::memory().await
 }
@@ -218,4 +238,5 @@ on_both_authorizers!(
     a_portal_line_is_listed_applied_and_removed_with_audit,
     z10_lines_for_another_portal_or_every_portal_are_refused,
     a_line_the_model_cannot_hold_is_invalid_input_and_nothing_is_written,
+    a_change_that_would_lock_the_admins_out_is_a_conflict,
 );

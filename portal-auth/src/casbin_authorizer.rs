@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use casbin::{CachedApi, CachedEnforcer, CoreApi, DefaultModel, MgmtApi};
 use portal_core::memory::MemoryStore;
 use portal_core::model::{PolicyRule, Principal};
-use portal_core::ports::{Authorizer, Storage};
+use portal_core::ports::{Authorizer, Probe, Storage};
 use portal_core::{Error, ErrorKind, Result};
 use std::path::Path;
 use std::sync::Arc;
@@ -28,6 +28,8 @@ pub struct CasbinAuthorizer {
     enforcer: RwLock<CachedEnforcer>,
     /// The model alone, to check proposed lines against without the enforcer's lock.
     shape: DefaultModel,
+    /// The model's text, to try a proposed policy on a scratch enforcer.
+    model_text: String,
 }
 
 /// A casbin error as a portal error: the store's own error when the adapter failed, else
@@ -82,7 +84,11 @@ impl CasbinAuthorizer {
         enforcer
             .enforce(("anonymous", "-", "-", "-"))
             .map_err(|e| casbin_error("casbin model cannot evaluate a request", e))?;
-        Ok(CasbinAuthorizer { enforcer: RwLock::new(enforcer), shape: parse_model(model_text).await? })
+        Ok(CasbinAuthorizer {
+            enforcer: RwLock::new(enforcer),
+            shape: parse_model(model_text).await?,
+            model_text: model_text.to_owned(),
+        })
     }
 
     /// Read the policy from storage again, picking up changes other processes made. If reading
@@ -157,8 +163,25 @@ impl Authorizer for CasbinAuthorizer {
         self.reload().await
     }
 
-    fn check_policy(&self, rules: &[PolicyRule]) -> Result<()> {
-        rules.iter().try_for_each(|rule| policy_adapter::fits(&self.shape, rule))
+    async fn try_policy(&self, rules: &[PolicyRule], probes: &[Probe<'_>]) -> Result<Vec<bool>> {
+        rules.iter().try_for_each(|rule| policy_adapter::fits(&self.shape, rule))?;
+        let adapter = StorageAdapter::new(Arc::new(MemoryStore::new()));
+        adapter.seed(rules).await?;
+        let model = parse_model(&self.model_text).await?;
+        let scratch =
+            casbin::Enforcer::new(model, adapter).await.map_err(|e| casbin_error("cannot load casbin policy", e))?;
+        let mut answers = Vec::with_capacity(probes.len());
+        for probe in probes {
+            let domain = probe.principal.portal_id.to_string();
+            let mut allowed = false;
+            for role in &probe.principal.roles {
+                allowed |= scratch
+                    .enforce((role.as_str(), domain.as_str(), probe.object, probe.action))
+                    .map_err(|e| Error::internal("casbin enforce failed").with_source(e.to_string()))?;
+            }
+            answers.push(allowed);
+        }
+        Ok(answers)
     }
 
     async fn readable_labels(&self, principal: &Principal, kind: &str, action: &str) -> Result<Vec<String>> {

@@ -6,7 +6,7 @@
 
 use async_trait::async_trait;
 use portal_core::model::{PolicyRule, Principal};
-use portal_core::ports::{Authorizer, Item, Storage};
+use portal_core::ports::{Authorizer, Item, Probe, Storage};
 use portal_core::Result;
 use std::sync::{Arc, PoisonError, RwLock};
 
@@ -185,7 +185,11 @@ impl Authorizer for CompiledAuthorizer {
         self.reload().await
     }
 
-    fn check_policy(&self, rules: &[PolicyRule]) -> Result<()> {
-        PolicyIndex::compile(rules).map(drop)
+    async fn try_policy(&self, rules: &[PolicyRule], probes: &[Probe<'_>]) -> Result<Vec<bool>> {
+        let index = PolicyIndex::compile(rules)?;
+        Ok(probes
+            .iter()
+            .map(|p| index.any_allows(roles(p.principal), p.principal.portal_id, p.object, p.action))
+            .collect())
     }
 }

@@ -57,6 +57,18 @@ impl<'a> Item<'a> {
     }
 }
 
+/// One question put to a policy that is not in force yet: may `principal` do `action` on
+/// `object`?
+#[derive(Debug, Clone, Copy)]
+pub struct Probe<'a> {
+    /// Who asks (its portal and roles count).
+    pub principal: &'a Principal,
+    /// The policy object.
+    pub object: &'a str,
+    /// The action.
+    pub action: &'a str,
+}
+
 /// Decides what a principal may do in its portal (the casbin domain). Deny by default: anything
 /// not granted by policy is refused, and a caller treats an `Err` as a refusal.
 #[async_trait]
@@ -71,12 +83,13 @@ pub trait Authorizer: Send + Sync + 'static {
         Ok(())
     }
 
-    /// Whether the authorizer's model can hold every one of `rules` (the whole policy after a
-    /// change), before anything is stored: `Err` names what it cannot hold. The default accepts
-    /// everything.
-    fn check_policy(&self, rules: &[PolicyRule]) -> Result<()> {
-        let _ = rules;
-        Ok(())
+    /// Try a whole policy — the stored one as a proposed change would leave it — without
+    /// applying it: `Err` (`ConfigInvalid`) when the model cannot hold one of `rules`, else for
+    /// each probe whether that policy would allow it. The policy administration uses it to refuse
+    /// a change before anything is stored. The default cannot tell (`Unsupported`).
+    async fn try_policy(&self, rules: &[PolicyRule], probes: &[Probe<'_>]) -> Result<Vec<bool>> {
+        let _ = (rules, probes);
+        Err(crate::Error::new(crate::ErrorKind::Unsupported, "this authorizer cannot try a policy"))
     }
 
     /// For each item of `kind`, whether the principal may do `action` on it; the same answers

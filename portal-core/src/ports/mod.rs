@@ -7,7 +7,7 @@ mod hasher;
 mod password_list;
 mod storage;
 
-pub use authorizer::{ops, Authorizer, Item};
+pub use authorizer::{ops, Authorizer, Item, Probe};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use hasher::{PasswordHasher, Verification};
 pub use password_list::{NoBlocklist, PasswordBlocklist};

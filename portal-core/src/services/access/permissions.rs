@@ -6,9 +6,9 @@
 //! shares belong to the operator.
 
 use super::AccessService;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::model::{AuditEvent, AuditOutcome, MemberStatus, Membership, PolicyRule, Principal, Role, Roles, UserId};
-use crate::ports::ops;
+use crate::ports::{ops, Probe};
 
 /// Where the portal (casbin domain) sits in a line of the shipped model: `p, role, portal, …`
 /// and `g, role, role, portal`.
@@ -117,14 +117,13 @@ impl AccessService {
     async fn change_policy_once(&self, who: &Principal, rule: &PolicyRule, add: bool) -> Result<bool> {
         let now = self.now();
         let mut tx = self.begin().await?;
+        let mut next = tx.list_policy_rules().await?;
         if add {
-            let mut next = tx.list_policy_rules().await?;
             next.push(rule.clone());
-            self.ports
-                .authorizer
-                .check_policy(&next)
-                .map_err(|e| Error::invalid_input("the policy model cannot hold this line").with_source(e))?;
+        } else {
+            next.retain(|r| r != rule);
         }
+        self.try_next_policy(who, &next).await?;
         let changed = if add { tx.add_policy_rule(rule).await? } else { tx.remove_policy_rule(rule).await? };
         if changed {
             let action = if add { "policy.line_added" } else { "policy.line_removed" };
@@ -133,5 +132,28 @@ impl AccessService {
         }
         tx.commit().await?;
         Ok(changed)
+    }
+
+    /// Refuse a policy the model cannot hold (`InvalidInput`), or one under which the portal's
+    /// admins could no longer manage its policy (`Conflict`: a portal cannot lock itself out).
+    /// An authorizer that cannot try policies is trusted with the change as it is.
+    async fn try_next_policy(&self, who: &Principal, next: &[PolicyRule]) -> Result<()> {
+        let admin = Principal {
+            user_id: who.user_id,
+            roles: [Role::admin()].into(),
+            organization: None,
+            ..Principal::anonymous(who.portal_id)
+        };
+        let (object, action) = ops::POLICY_MANAGE;
+        let probes = [Probe { principal: &admin, object, action }];
+        match self.ports.authorizer.try_policy(next, &probes).await {
+            Ok(answers) if answers.first() == Some(&true) => Ok(()),
+            Ok(_) => Err(Error::conflict("after this change the portal's admins could not manage its policy")),
+            Err(e) if e.kind() == ErrorKind::Unsupported => Ok(()),
+            Err(e) if e.kind() == ErrorKind::ConfigInvalid => {
+                Err(Error::invalid_input("the policy model cannot hold this line").with_source(e))
+            }
+            Err(e) => Err(e),
+        }
     }
 }
