@@ -6,6 +6,7 @@
 //! front-end modules.
 
 mod error;
+mod knowledge;
 mod policy;
 mod rows;
 mod tx;

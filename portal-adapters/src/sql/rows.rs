@@ -19,15 +19,15 @@ pub(crate) fn ts(t: DateTime<Utc>) -> i64 {
     t.timestamp_micros()
 }
 
-fn dt(us: i64) -> Result<DateTime<Utc>> {
+pub(super) fn dt(us: i64) -> Result<DateTime<Utc>> {
     DateTime::from_timestamp_micros(us).ok_or_else(|| Error::internal("stored timestamp out of range"))
 }
 
-fn opt_dt(us: Option<i64>) -> Result<Option<DateTime<Utc>>> {
+pub(super) fn opt_dt(us: Option<i64>) -> Result<Option<DateTime<Utc>>> {
     us.map(dt).transpose()
 }
 
-fn get<'r, T: sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any>>(row: &'r AnyRow, col: &str) -> Result<T> {
+pub(super) fn get<'r, T: sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any>>(row: &'r AnyRow, col: &str) -> Result<T> {
     row.try_get(col).map_err(map_err)
 }
 
@@ -39,11 +39,11 @@ fn flag(row: &AnyRow, col: &str) -> Result<bool> {
     }
 }
 
-fn id<T: FromStr<Err = Error>>(row: &AnyRow, col: &str) -> Result<T> {
+pub(super) fn id<T: FromStr<Err = Error>>(row: &AnyRow, col: &str) -> Result<T> {
     get::<String>(row, col)?.parse()
 }
 
-fn version(row: &AnyRow) -> Result<u64> {
+pub(super) fn version(row: &AnyRow) -> Result<u64> {
     u64::try_from(get::<i64>(row, "version")?).map_err(|_| Error::internal("negative version"))
 }
 

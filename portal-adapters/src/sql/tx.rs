@@ -29,7 +29,7 @@ impl SqlTx {
         q.execute(&mut *self.tx).await.map(|r| r.rows_affected()).map_err(map_err)
     }
 
-    async fn one<T>(&mut self, q: Query<'_>, decode: fn(&AnyRow) -> Result<T>) -> Result<Option<T>> {
+    pub(super) async fn one<T>(&mut self, q: Query<'_>, decode: fn(&AnyRow) -> Result<T>) -> Result<Option<T>> {
         q.fetch_optional(&mut *self.tx).await.map_err(map_err)?.as_ref().map(decode).transpose()
     }
 
@@ -38,7 +38,13 @@ impl SqlTx {
     }
 
     /// After a versioned update touched no row: `NotFound` if the row is gone, else `Conflict`.
-    async fn stale_or_missing(&mut self, table: &'static str, portal: PortalId, key_col: &str, key: String) -> Error {
+    pub(super) async fn stale_or_missing(
+        &mut self,
+        table: &'static str,
+        portal: PortalId,
+        key_col: &str,
+        key: String,
+    ) -> Error {
         let sql = format!("SELECT 1 FROM {table} WHERE portal_id = $1 AND {key_col} = $2");
         match sqlx::query(&sql).bind(portal.to_string()).bind(key).fetch_optional(&mut *self.tx).await {
             Ok(Some(_)) => Error::conflict("the record was changed by someone else"),

@@ -82,6 +82,14 @@ id_type!(
     /// Identifies an audit event.
     AuditEventId
 );
+id_type!(
+    /// Identifies a knowledge-base category.
+    CategoryId
+);
+id_type!(
+    /// Identifies a knowledge-base article or FAQ entry.
+    ArticleId
+);
 
 #[cfg(test)]
 mod tests {

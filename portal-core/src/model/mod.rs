@@ -3,6 +3,7 @@
 mod audit;
 mod ids;
 mod invitation;
+mod kb;
 mod policy;
 mod portal;
 mod session;
@@ -11,8 +12,11 @@ mod token;
 mod user;
 
 pub use audit::{escape_controls, AuditEvent, AuditOutcome};
-pub use ids::{AuditEventId, InvitationId, OrganizationId, PortalId, SessionId, TokenId, UserId};
+pub use ids::{
+    ArticleId, AuditEventId, CategoryId, InvitationId, OrganizationId, PortalId, SessionId, TokenId, UserId,
+};
 pub use invitation::Invitation;
+pub use kb::{Article, ArticleKind, ArticleRevision, ArticleStatus, Category, KbChange, KbEntity, Locale, Visibility};
 pub use policy::PolicyRule;
 pub use portal::{validate_slug, Portal, PortalMode};
 pub use session::{Principal, Session};

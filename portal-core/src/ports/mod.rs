@@ -4,12 +4,14 @@
 mod authorizer;
 mod clock;
 mod hasher;
+mod knowledge;
 mod password_list;
 mod storage;
 
 pub use authorizer::{ops, Authorizer, Item, Probe};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use hasher::{PasswordHasher, Verification};
+pub use knowledge::KnowledgeStore;
 pub use password_list::{NoBlocklist, PasswordBlocklist};
 pub use storage::{
     AuditLog, CredentialStore, InvitationStore, MembershipStore, PolicyStore, PortalStore, SessionRecord, SessionStore,

@@ -294,6 +294,7 @@ pub trait Transaction:
     + AuditLog
     + ThrottleStore
     + PolicyStore
+    + super::KnowledgeStore
     + Send
 {
     /// Make every write of this transaction durable and visible, all together.

@@ -117,3 +117,69 @@ pub fn audit(portal: PortalId, action: &str) -> AuditEvent {
         .target("t")
         .detail("k", "v")
 }
+
+/// A public top-level category of `portal` with a unique slug.
+pub fn category(portal: crate::model::PortalId) -> crate::model::Category {
+    let id = crate::model::CategoryId::new();
+    let t = now();
+    crate::model::Category {
+        id,
+        portal_id: portal,
+        parent_id: None,
+        name: "Getting started".into(),
+        slug: format!("c-{}", id.as_uuid().simple()),
+        visibility: crate::model::Visibility::public(),
+        position: 0,
+        created_at: t,
+        updated_at: t,
+        version: 1,
+    }
+}
+
+/// A draft English article of `portal` with every optional field set.
+pub fn article(portal: crate::model::PortalId) -> crate::model::Article {
+    use crate::model::{Article, ArticleId, ArticleKind, ArticleStatus, Locale, Visibility};
+    let id = ArticleId::new();
+    let t = now();
+    Article {
+        id,
+        portal_id: portal,
+        category_id: None,
+        kind: ArticleKind::Faq,
+        locale: Locale::En,
+        translation_of: id,
+        title: "How do I reset my password?".into(),
+        body: "Use **Forgot password** on the sign-in page.\n\n日本語も書けます。".into(),
+        body_html: "<p>Use <strong>Forgot password</strong> on the sign-in page.</p>\n<p>日本語も書けます。</p>\n"
+            .into(),
+        tags: vec!["account".into(), "password".into()],
+        visibility: Visibility::customers(),
+        status: ArticleStatus::Draft,
+        publish_at: Some(t + Duration::days(1)),
+        published_at: Some(t),
+        author_id: Some(UserId::new()),
+        created_at: t,
+        updated_at: t,
+        last_reviewed_at: Some(t),
+        review_due_at: Some(t + Duration::days(180)),
+        version: 1,
+    }
+}
+
+/// The revision recording `article` as it stands.
+pub fn revision(article: &crate::model::Article, note: &str) -> crate::model::ArticleRevision {
+    crate::model::ArticleRevision {
+        portal_id: article.portal_id,
+        article_id: article.id,
+        version: article.version,
+        title: article.title.clone(),
+        body: article.body.clone(),
+        tags: article.tags.clone(),
+        visibility: article.visibility.clone(),
+        category_id: article.category_id,
+        status: article.status,
+        edited_by: article.author_id,
+        edited_at: article.updated_at,
+        note: note.into(),
+    }
+}

@@ -10,6 +10,7 @@
 //! database every time: each test creates its own portal, so tests run in parallel safely.
 
 pub mod fixtures;
+pub mod knowledge;
 pub mod storage;
 
 use std::future::Future;
@@ -97,6 +98,14 @@ macro_rules! __storage_conformance_list {
             tx_drop_without_commit_writes_nothing,
             tx_concurrent_read_modify_write_loses_no_update,
             z6_other_portal_ids_behave_as_missing,
+            kb_category_insert_then_get_and_list,
+            kb_category_update_is_versioned,
+            kb_article_insert_then_get_unchanged,
+            kb_article_update_is_versioned,
+            kb_article_list_pages_in_id_order,
+            kb_revisions_list_in_version_order,
+            kb_change_feed_is_gapless_in_commit_order,
+            kb_z6_other_portal_ids_behave_as_missing,
         );
     };
 }

@@ -837,3 +837,5 @@ pub async fn z6_other_portal_ids_behave_as_missing(store: Store) {
     assert!(t.find_token(a.id, &tt.hash()).await.unwrap().unwrap().used_at.is_none());
     assert_eq!(t.get_membership(a.id, u.id).await.unwrap().unwrap().status, MemberStatus::Active);
 }
+
+pub use super::knowledge::*;

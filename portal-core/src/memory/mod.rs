@@ -26,6 +26,8 @@ use crate::ports::{
 };
 use crate::secret::TokenHash;
 
+mod knowledge;
+
 #[derive(Default)]
 struct State {
     portals: HashMap<PortalId, Portal>,
@@ -46,6 +48,7 @@ struct State {
     policy_seq: HashMap<PolicyRule, u64>,
     /// The last insertion number handed out (never reused, like a SQL sequence).
     policy_counter: u64,
+    kb: knowledge::KbState,
 }
 
 /// Key of the sessions map. It hashes as 8 bytes of the token digest: SHA-256 output is

@@ -1,0 +1,136 @@
+//! The knowledge-base port on the memory store.
+
+use async_trait::async_trait;
+use std::collections::{BTreeMap, HashMap};
+
+use super::{already_exists, MemoryTx};
+use crate::error::{Error, Result};
+use crate::model::{Article, ArticleId, ArticleRevision, Category, CategoryId, KbChange, KbEntity, PortalId};
+use crate::ports::KnowledgeStore;
+
+#[derive(Default)]
+pub(super) struct KbState {
+    categories: HashMap<(PortalId, CategoryId), Category>,
+    category_slugs: HashMap<(PortalId, String), CategoryId>,
+    articles: BTreeMap<(PortalId, ArticleId), Article>,
+    revisions: BTreeMap<(PortalId, ArticleId, u64), ArticleRevision>,
+    /// The feed; the next position is one past the last, so a rolled-back entry leaves no gap.
+    changes: BTreeMap<u64, KbChange>,
+}
+
+#[async_trait]
+impl KnowledgeStore for MemoryTx {
+    async fn insert_category(&mut self, category: &Category) -> Result<()> {
+        let slug_key = (category.portal_id, category.slug.clone());
+        let taken = {
+            let s = self.state();
+            s.kb.categories.contains_key(&(category.portal_id, category.id))
+                || s.kb.category_slugs.contains_key(&slug_key)
+        };
+        if taken {
+            return Err(already_exists("a category with this id or slug exists in this portal"));
+        }
+        self.write(|s| &mut s.kb.category_slugs, slug_key, Some(category.id));
+        self.write(|s| &mut s.kb.categories, (category.portal_id, category.id), Some(category.clone()));
+        Ok(())
+    }
+
+    async fn get_category(&mut self, portal: PortalId, id: CategoryId) -> Result<Option<Category>> {
+        Ok(self.state().kb.categories.get(&(portal, id)).cloned())
+    }
+
+    async fn update_category(&mut self, category: &Category) -> Result<u64> {
+        let key = (category.portal_id, category.id);
+        let stored =
+            self.state().kb.categories.get(&key).cloned().ok_or_else(|| Error::not_found("no such category"))?;
+        if stored.version != category.version {
+            return Err(Error::conflict("the category was changed by someone else"));
+        }
+        if stored.slug != category.slug {
+            let new_key = (category.portal_id, category.slug.clone());
+            if self.state().kb.category_slugs.contains_key(&new_key) {
+                return Err(already_exists("a category with this slug exists in this portal"));
+            }
+            self.write(|s| &mut s.kb.category_slugs, (category.portal_id, stored.slug), None);
+            self.write(|s| &mut s.kb.category_slugs, new_key, Some(category.id));
+        }
+        let next = Category { version: category.version + 1, ..category.clone() };
+        let version = next.version;
+        self.write(|s| &mut s.kb.categories, key, Some(next));
+        Ok(version)
+    }
+
+    async fn list_categories(&mut self, portal: PortalId) -> Result<Vec<Category>> {
+        let mut list: Vec<Category> =
+            self.state().kb.categories.values().filter(|c| c.portal_id == portal).cloned().collect();
+        list.sort_by(|a, b| (a.position, &a.name, a.id).cmp(&(b.position, &b.name, b.id)));
+        Ok(list)
+    }
+
+    async fn insert_article(&mut self, article: &Article) -> Result<()> {
+        let key = (article.portal_id, article.id);
+        if self.state().kb.articles.contains_key(&key) {
+            return Err(already_exists("an article with this id exists"));
+        }
+        self.write(|s| &mut s.kb.articles, key, Some(article.clone()));
+        Ok(())
+    }
+
+    async fn get_article(&mut self, portal: PortalId, id: ArticleId) -> Result<Option<Article>> {
+        Ok(self.state().kb.articles.get(&(portal, id)).cloned())
+    }
+
+    async fn update_article(&mut self, article: &Article) -> Result<u64> {
+        let key = (article.portal_id, article.id);
+        let stored_version =
+            self.state().kb.articles.get(&key).map(|a| a.version).ok_or_else(|| Error::not_found("no such article"))?;
+        if stored_version != article.version {
+            return Err(Error::conflict("the article was changed by someone else"));
+        }
+        let next = Article { version: article.version + 1, ..article.clone() };
+        let version = next.version;
+        self.write(|s| &mut s.kb.articles, key, Some(next));
+        Ok(version)
+    }
+
+    async fn list_articles(&mut self, portal: PortalId, after: Option<ArticleId>, limit: u32) -> Result<Vec<Article>> {
+        use std::ops::Bound::{Excluded, Included, Unbounded};
+        let s = self.state();
+        let from = match after {
+            Some(a) => Excluded((portal, a)),
+            None => Included((portal, ArticleId::from_uuid(uuid::Uuid::nil()))),
+        };
+        Ok(s.kb
+            .articles
+            .range((from, Unbounded))
+            .take_while(|((p, _), _)| *p == portal)
+            .take(limit as usize)
+            .map(|(_, a)| a.clone())
+            .collect())
+    }
+
+    async fn insert_article_revision(&mut self, revision: &ArticleRevision) -> Result<()> {
+        let key = (revision.portal_id, revision.article_id, revision.version);
+        if self.state().kb.revisions.contains_key(&key) {
+            return Err(already_exists("this revision of the article exists"));
+        }
+        self.write(|s| &mut s.kb.revisions, key, Some(revision.clone()));
+        Ok(())
+    }
+
+    async fn list_article_revisions(&mut self, portal: PortalId, article: ArticleId) -> Result<Vec<ArticleRevision>> {
+        let s = self.state();
+        Ok(s.kb.revisions.range((portal, article, 0)..=(portal, article, u64::MAX)).map(|(_, r)| r.clone()).collect())
+    }
+
+    async fn append_kb_change(&mut self, portal: PortalId, entity: KbEntity) -> Result<u64> {
+        let seq = self.state().kb.changes.last_key_value().map_or(1, |(last, _)| last + 1);
+        self.write(|s| &mut s.kb.changes, seq, Some(KbChange { seq, portal_id: portal, entity }));
+        Ok(seq)
+    }
+
+    async fn list_kb_changes(&mut self, after: u64, limit: u32) -> Result<Vec<KbChange>> {
+        let s = self.state();
+        Ok(s.kb.changes.range(after.saturating_add(1)..).take(limit as usize).map(|(_, c)| *c).collect())
+    }
+}

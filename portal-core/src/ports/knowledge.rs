@@ -1,0 +1,82 @@
+//! The knowledge-base storage port: categories, articles, their revisions, and the change feed
+//! the search indexer follows. Part of every [`super::Transaction`], so an article, its revision,
+//! its audit event and its change-feed entry are committed together.
+
+use async_trait::async_trait;
+
+use crate::error::Result;
+use crate::model::{Article, ArticleId, ArticleRevision, Category, CategoryId, KbChange, KbEntity, PortalId};
+
+/// Categories, articles, revisions and the knowledge-base change feed.
+#[async_trait]
+pub trait KnowledgeStore: Send {
+    /// # Behavior
+    /// - a category inserted can be read back unchanged by `get_category` and is listed.
+    /// - a second category with the same slug in the portal fails with `AlreadyExists`.
+    async fn insert_category(&mut self, category: &Category) -> Result<()>;
+
+    /// # Behavior
+    /// - an unknown id, or another portal's category, returns `Ok(None)`.
+    async fn get_category(&mut self, portal: PortalId, id: CategoryId) -> Result<Option<Category>>;
+
+    /// Write if the stored version equals `category.version`; returns the new version.
+    ///
+    /// # Behavior
+    /// - a stale `version` fails with `Conflict`; nothing is written.
+    /// - an unknown category fails with `NotFound`.
+    /// - a slug another category of the portal has fails with `AlreadyExists`.
+    async fn update_category(&mut self, category: &Category) -> Result<u64>;
+
+    /// Every category of the portal, by `position` then name.
+    ///
+    /// # Behavior
+    /// - lists only this portal's categories, ordered by position, then name.
+    async fn list_categories(&mut self, portal: PortalId) -> Result<Vec<Category>>;
+
+    /// # Behavior
+    /// - an article inserted can be read back unchanged by `get_article` and is listed.
+    /// - a second article with the same id fails with `AlreadyExists`.
+    async fn insert_article(&mut self, article: &Article) -> Result<()>;
+
+    /// # Behavior
+    /// - an unknown id, or another portal's article, returns `Ok(None)`.
+    async fn get_article(&mut self, portal: PortalId, id: ArticleId) -> Result<Option<Article>>;
+
+    /// Write if the stored version equals `article.version`; returns the new version.
+    ///
+    /// # Behavior
+    /// - a stale `version` fails with `Conflict`; nothing is written.
+    /// - an unknown article fails with `NotFound`.
+    async fn update_article(&mut self, article: &Article) -> Result<u64>;
+
+    /// The portal's articles in id order (oldest first), after `after`, at most `limit`.
+    ///
+    /// # Behavior
+    /// - returns at most `limit` articles, ascending by id, all with `id > after`, only this
+    ///   portal's.
+    async fn list_articles(&mut self, portal: PortalId, after: Option<ArticleId>, limit: u32) -> Result<Vec<Article>>;
+
+    /// # Behavior
+    /// - a revision inserted is listed by `list_article_revisions`, unchanged.
+    /// - a second revision of the same article and version fails with `AlreadyExists`.
+    async fn insert_article_revision(&mut self, revision: &ArticleRevision) -> Result<()>;
+
+    /// An article's revisions, oldest first.
+    ///
+    /// # Behavior
+    /// - lists the article's revisions by ascending version; another portal's article has none.
+    async fn list_article_revisions(&mut self, portal: PortalId, article: ArticleId) -> Result<Vec<ArticleRevision>>;
+
+    /// Append to the change feed; returns the entry's position.
+    ///
+    /// # Behavior
+    /// - positions grow by one with every committed entry, in commit order (concurrent writers
+    ///   are serialized), and a rolled-back entry leaves no gap.
+    async fn append_kb_change(&mut self, portal: PortalId, entity: KbEntity) -> Result<u64>;
+
+    /// Change-feed entries of every portal after position `after`, ascending, at most `limit`.
+    ///
+    /// # Behavior
+    /// - returns the committed entries with `seq > after`, ascending, at most `limit`.
+    async fn list_kb_changes(&mut self, after: u64, limit: u32) -> Result<Vec<KbChange>>;
+}

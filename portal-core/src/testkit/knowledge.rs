@@ -1,0 +1,241 @@
+//! Conformance of the knowledge-base port ([`crate::ports::KnowledgeStore`]).
+
+use std::collections::BTreeSet;
+
+use super::fixtures as fx;
+use super::storage::Store;
+use crate::error::ErrorKind;
+use crate::model::{ArticleId, ArticleStatus, KbEntity, Portal, PortalId, Visibility};
+use crate::ports::Transaction;
+
+async fn tx(store: &Store) -> Box<dyn Transaction> {
+    store.begin().await.expect("begin")
+}
+
+async fn new_portal(store: &Store) -> Portal {
+    let p = fx::portal();
+    let mut t = tx(store).await;
+    t.insert_portal(&p).await.expect("insert portal");
+    t.commit().await.expect("commit");
+    p
+}
+
+/// A category inserted reads back unchanged and is listed; a second one with its slug is
+/// `AlreadyExists`.
+pub async fn kb_category_insert_then_get_and_list(store: Store) {
+    let p = new_portal(&store).await;
+    let top = fx::category(p.id);
+    let mut child = fx::category(p.id);
+    child.parent_id = Some(top.id);
+    child.visibility = Visibility::internal();
+    child.position = -1;
+    let mut t = tx(&store).await;
+    t.insert_category(&top).await.unwrap();
+    t.insert_category(&child).await.unwrap();
+    t.commit().await.unwrap();
+    let mut t = tx(&store).await;
+    assert_eq!(t.get_category(p.id, child.id).await.unwrap(), Some(child.clone()));
+    assert_eq!(t.list_categories(p.id).await.unwrap(), vec![child, top.clone()], "by position");
+    let mut dup = fx::category(p.id);
+    dup.slug = top.slug.clone();
+    assert_eq!(t.insert_category(&dup).await.unwrap_err().kind(), ErrorKind::AlreadyExists);
+}
+
+/// `update_category` bumps the version; a stale version is `Conflict`, an unknown category
+/// `NotFound`, a taken slug `AlreadyExists` — each writing nothing.
+pub async fn kb_category_update_is_versioned(store: Store) {
+    let p = new_portal(&store).await;
+    let a = fx::category(p.id);
+    let b = fx::category(p.id);
+    let mut t = tx(&store).await;
+    t.insert_category(&a).await.unwrap();
+    t.insert_category(&b).await.unwrap();
+    t.commit().await.unwrap();
+
+    let mut t = tx(&store).await;
+    let mut renamed = a.clone();
+    renamed.name = "Billing".into();
+    renamed.slug = format!("{}-billing", a.slug);
+    assert_eq!(t.update_category(&renamed).await.unwrap(), 2);
+    assert_eq!(t.update_category(&renamed).await.unwrap_err().kind(), ErrorKind::Conflict);
+    let unknown = fx::category(p.id);
+    assert_eq!(t.update_category(&unknown).await.unwrap_err().kind(), ErrorKind::NotFound);
+    t.commit().await.unwrap();
+    // (A refused statement may end a SQL transaction: each such case is the last of its own.)
+    let mut t = tx(&store).await;
+    let mut taken = b.clone();
+    taken.slug = renamed.slug.clone();
+    assert_eq!(t.update_category(&taken).await.unwrap_err().kind(), ErrorKind::AlreadyExists);
+    drop(t);
+
+    let mut t = tx(&store).await;
+    let stored = t.get_category(p.id, a.id).await.unwrap().unwrap();
+    assert_eq!((stored.version, stored.name.as_str()), (2, "Billing"));
+    assert_eq!(t.get_category(p.id, b.id).await.unwrap(), Some(b));
+}
+
+/// An article (every field set, Japanese text included) reads back unchanged; a second insert
+/// of its id is `AlreadyExists`.
+pub async fn kb_article_insert_then_get_unchanged(store: Store) {
+    let p = new_portal(&store).await;
+    let c = fx::category(p.id);
+    let mut a = fx::article(p.id);
+    a.category_id = Some(c.id);
+    let mut t = tx(&store).await;
+    t.insert_category(&c).await.unwrap();
+    t.insert_article(&a).await.unwrap();
+    t.commit().await.unwrap();
+    let mut t = tx(&store).await;
+    assert_eq!(t.get_article(p.id, a.id).await.unwrap(), Some(a.clone()));
+    assert_eq!(t.insert_article(&a).await.unwrap_err().kind(), ErrorKind::AlreadyExists);
+    drop(t);
+    let mut t = tx(&store).await;
+    let mut bare = fx::article(p.id);
+    bare.publish_at = None;
+    bare.published_at = None;
+    bare.author_id = None;
+    bare.last_reviewed_at = None;
+    bare.review_due_at = None;
+    bare.tags.clear();
+    t.insert_article(&bare).await.unwrap();
+    assert_eq!(t.get_article(p.id, bare.id).await.unwrap(), Some(bare));
+}
+
+/// `update_article` bumps the version; stale is `Conflict`, unknown is `NotFound`, and a
+/// refused update writes nothing.
+pub async fn kb_article_update_is_versioned(store: Store) {
+    let p = new_portal(&store).await;
+    let a = fx::article(p.id);
+    let mut t = tx(&store).await;
+    t.insert_article(&a).await.unwrap();
+    t.commit().await.unwrap();
+
+    let mut t = tx(&store).await;
+    let mut published = a.clone();
+    published.status = ArticleStatus::Published;
+    published.title = "Resetting your password".into();
+    assert_eq!(t.update_article(&published).await.unwrap(), 2);
+    let mut stale = a.clone();
+    stale.title = "lost".into();
+    assert_eq!(t.update_article(&stale).await.unwrap_err().kind(), ErrorKind::Conflict);
+    assert_eq!(t.update_article(&fx::article(p.id)).await.unwrap_err().kind(), ErrorKind::NotFound);
+    t.commit().await.unwrap();
+    let mut t = tx(&store).await;
+    let stored = t.get_article(p.id, a.id).await.unwrap().unwrap();
+    assert_eq!(stored, crate::model::Article { version: 2, ..published });
+}
+
+/// `list_articles` pages in id order, only the portal's own.
+pub async fn kb_article_list_pages_in_id_order(store: Store) {
+    let p = new_portal(&store).await;
+    let other = new_portal(&store).await;
+    let mut t = tx(&store).await;
+    let mut ids = Vec::new();
+    for _ in 0..5 {
+        let a = fx::article(p.id);
+        ids.push(a.id);
+        t.insert_article(&a).await.unwrap();
+        t.insert_article(&fx::article(other.id)).await.unwrap();
+    }
+    t.commit().await.unwrap();
+    let mut t = tx(&store).await;
+    let first = t.list_articles(p.id, None, 2).await.unwrap();
+    assert_eq!(first.iter().map(|a| a.id).collect::<Vec<_>>(), ids[..2]);
+    let rest = t.list_articles(p.id, Some(ids[1]), 100).await.unwrap();
+    assert_eq!(rest.iter().map(|a| a.id).collect::<Vec<_>>(), ids[2..]);
+    assert!(t.list_articles(p.id, Some(ids[4]), 100).await.unwrap().is_empty());
+}
+
+/// Revisions are listed oldest first and unchanged; a repeated version is `AlreadyExists`.
+pub async fn kb_revisions_list_in_version_order(store: Store) {
+    let p = new_portal(&store).await;
+    let mut a = fx::article(p.id);
+    let mut t = tx(&store).await;
+    t.insert_article(&a).await.unwrap();
+    let first = fx::revision(&a, "created");
+    a.version = 2;
+    a.title = "改訂".into();
+    let second = fx::revision(&a, "edited");
+    t.insert_article_revision(&second).await.unwrap();
+    t.insert_article_revision(&first).await.unwrap();
+    t.commit().await.unwrap();
+    let mut t = tx(&store).await;
+    assert_eq!(t.list_article_revisions(p.id, a.id).await.unwrap(), vec![first.clone(), second]);
+    assert!(t.list_article_revisions(p.id, ArticleId::new()).await.unwrap().is_empty());
+    assert_eq!(t.insert_article_revision(&first).await.unwrap_err().kind(), ErrorKind::AlreadyExists);
+}
+
+/// The change feed: entries come back in order after a position; a rolled-back entry leaves
+/// no gap; concurrent writers get distinct, consecutive positions.
+pub async fn kb_change_feed_is_gapless_in_commit_order(store: Store) {
+    let p = new_portal(&store).await;
+    let a = ArticleId::new();
+    let mut t = tx(&store).await;
+    let first = t.append_kb_change(p.id, KbEntity::Article(a)).await.unwrap();
+    t.commit().await.unwrap();
+    let mut t = tx(&store).await;
+    t.append_kb_change(p.id, KbEntity::Article(ArticleId::new())).await.unwrap();
+    t.rollback().await.unwrap();
+
+    let mut handles = Vec::new();
+    for _ in 0..10 {
+        let store = store.clone();
+        handles.push(tokio::spawn(async move {
+            loop {
+                let attempt = async {
+                    let mut t = store.begin().await?;
+                    let seq = t.append_kb_change(p.id, KbEntity::Article(ArticleId::new())).await?;
+                    tokio::task::yield_now().await;
+                    t.commit().await.map(|()| seq)
+                }
+                .await;
+                match attempt {
+                    Ok(seq) => return seq,
+                    Err(e) if e.is_retryable() => continue,
+                    Err(e) => panic!("unexpected error {e}"),
+                }
+            }
+        }));
+    }
+    let mut mine = BTreeSet::from([first]);
+    for h in handles {
+        assert!(mine.insert(h.await.unwrap()), "positions are distinct");
+    }
+    let mut t = tx(&store).await;
+    let all = t.list_kb_changes(0, u32::MAX).await.unwrap();
+    let seqs: Vec<u64> = all.iter().map(|c| c.seq).collect();
+    assert_eq!(seqs, (1..=seqs.len() as u64).collect::<Vec<_>>(), "every committed position, no gaps");
+    assert!(mine.iter().all(|s| seqs.contains(s)));
+    let after_first = t.list_kb_changes(first, 3).await.unwrap();
+    assert_eq!(after_first.iter().map(|c| c.seq).collect::<Vec<_>>(), vec![first + 1, first + 2, first + 3]);
+    let ours = all.iter().find(|c| c.seq == first).unwrap();
+    assert_eq!((ours.portal_id, ours.entity), (p.id, KbEntity::Article(a)));
+}
+
+/// Z6 for the knowledge base: another portal's id finds nothing and changes nothing.
+pub async fn kb_z6_other_portal_ids_behave_as_missing(store: Store) {
+    let a = new_portal(&store).await;
+    let b: PortalId = new_portal(&store).await.id;
+    let c = fx::category(a.id);
+    let art = fx::article(a.id);
+    let mut t = tx(&store).await;
+    t.insert_category(&c).await.unwrap();
+    t.insert_article(&art).await.unwrap();
+    t.insert_article_revision(&fx::revision(&art, "created")).await.unwrap();
+    t.commit().await.unwrap();
+
+    let mut t = tx(&store).await;
+    assert!(t.get_category(b, c.id).await.unwrap().is_none());
+    assert!(t.list_categories(b).await.unwrap().is_empty());
+    let moved = crate::model::Category { portal_id: b, ..c.clone() };
+    assert_eq!(t.update_category(&moved).await.unwrap_err().kind(), ErrorKind::NotFound);
+    assert!(t.get_article(b, art.id).await.unwrap().is_none());
+    assert!(t.list_articles(b, None, 100).await.unwrap().is_empty());
+    let moved = crate::model::Article { portal_id: b, ..art.clone() };
+    assert_eq!(t.update_article(&moved).await.unwrap_err().kind(), ErrorKind::NotFound);
+    assert!(t.list_article_revisions(b, art.id).await.unwrap().is_empty());
+    t.commit().await.unwrap();
+    let mut t = tx(&store).await;
+    assert_eq!(t.get_article(a.id, art.id).await.unwrap(), Some(art));
+    assert_eq!(t.get_category(a.id, c.id).await.unwrap(), Some(c));
+}
