@@ -14,6 +14,7 @@ use portal_auth::{Argon2Hasher, CompiledAuthorizer, ZxcvbnBlocklist, DEFAULT_POL
 use portal_core::memory::MemoryStore;
 use portal_core::ports::{Authorizer, Clock, PasswordBlocklist, PasswordHasher, Storage, SystemClock};
 use portal_core::services::access::{AccessConfig, AccessPorts, AccessService};
+use portal_core::services::knowledge::{KnowledgePorts, KnowledgeService};
 use portal_core::{Error, ErrorKind, Result};
 
 /// The names most host code needs.
@@ -34,7 +35,9 @@ pub struct Portal {
 }
 
 struct Inner {
+    storage: Arc<dyn Storage>,
     access: AccessService,
+    knowledge: KnowledgeService,
 }
 
 impl Portal {
@@ -73,6 +76,18 @@ impl Portal {
     /// Portals, membership, sign-in, sessions, passwords.
     pub fn access(&self) -> &AccessService {
         &self.inner.access
+    }
+
+    /// The storage every service works on (for hosts that read the change feed or keep their
+    /// own records in the same transactions).
+    pub fn storage(&self) -> &Arc<dyn Storage> {
+        &self.inner.storage
+    }
+
+    /// The knowledge base: categories, articles, their history, and what each principal may
+    /// read of them.
+    pub fn knowledge(&self) -> &KnowledgeService {
+        &self.inner.knowledge
     }
 }
 
@@ -146,7 +161,16 @@ impl PortalBuilder {
             clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
             blocklist: self.blocklist.unwrap_or_else(|| Arc::new(ZxcvbnBlocklist)),
         };
+        let knowledge = KnowledgeService::new(
+            KnowledgePorts {
+                storage: ports.storage.clone(),
+                authorizer: ports.authorizer.clone(),
+                clock: ports.clock.clone(),
+            },
+            self.access.transaction_attempts,
+        );
+        let storage = ports.storage.clone();
         let access = AccessService::new(ports, self.access)?;
-        Ok(Portal { inner: Arc::new(Inner { access }) })
+        Ok(Portal { inner: Arc::new(Inner { storage, access, knowledge }) })
     }
 }

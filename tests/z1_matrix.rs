@@ -16,8 +16,12 @@ mod common;
 
 use common::{Harness, GOOD_PASSWORD};
 use portal::core::memory::MemoryStore;
-use portal::core::model::{AuditOutcome, InvitationId, PolicyRule, PortalId, Principal, Role, SessionId, UserId};
+use portal::core::model::{
+    Article, ArticleKind, AuditOutcome, Category, CategoryId, InvitationId, Locale, PolicyRule, PortalId, Principal,
+    Role, SessionId, UserId, Visibility,
+};
 use portal::core::ports::Storage;
+use portal::core::services::knowledge::{ArticleForm, ArticleQuery, CategoryForm};
 use portal::prelude::{ErrorKind, MemberQuery, MemberStatus, PortalMode};
 use std::sync::Arc;
 
@@ -71,9 +75,21 @@ enum Op {
     RevokeOtherOwnSessions,
     ChangeOwnPassword,
     Logout,
+    CreateCategory,
+    UpdateCategory,
+    ListCategories,
+    CreateArticle,
+    EditArticle,
+    PublishArticle,
+    ArchiveArticle,
+    RestoreRevision,
+    MarkReviewed,
+    ListRevisions,
+    ReadArticle,
+    ListArticles,
 }
 
-const OPS: [Op; 26] = [
+const OPS: [Op; 38] = [
     Op::Approve,
     Op::Reject,
     Op::Suspend,
@@ -100,6 +116,18 @@ const OPS: [Op; 26] = [
     Op::RevokeOtherOwnSessions,
     Op::ChangeOwnPassword,
     Op::Logout,
+    Op::CreateCategory,
+    Op::UpdateCategory,
+    Op::ListCategories,
+    Op::CreateArticle,
+    Op::EditArticle,
+    Op::PublishArticle,
+    Op::ArchiveArticle,
+    Op::RestoreRevision,
+    Op::MarkReviewed,
+    Op::ListRevisions,
+    Op::ReadArticle,
+    Op::ListArticles,
 ];
 
 impl Op {
@@ -108,7 +136,10 @@ impl Op {
         use Op::*;
         match self {
             ListMembers | ShowMember | InviteCustomer | GrantCustomer | RevokeCustomer => Who::Agent,
+            CreateArticle | EditArticle | PublishArticle | ArchiveArticle | RestoreRevision | MarkReviewed
+            | ListRevisions => Who::Agent,
             ListOwnSessions | RevokeOwnSession | RevokeOtherOwnSessions | ChangeOwnPassword | Logout => Who::Customer,
+            ReadArticle | ListArticles | ListCategories => Who::Anonymous,
             _ => Who::Admin,
         }
     }
@@ -127,6 +158,7 @@ impl Op {
             | InviteCustomer
             | InviteAgent
             | InviteAdmin => Elsewhere::OwnPortal,
+            CreateCategory | CreateArticle | ListCategories | ListArticles => Elsewhere::OwnPortal,
             AddPolicyLine | RemovePolicyLine => Elsewhere::Refused,
             _ => Elsewhere::NotFound,
         }
@@ -144,6 +176,9 @@ struct World {
     invitation: InvitationId,
     /// A session of `active`'s.
     session: SessionId,
+    /// A public category with a published public article in it.
+    category: Category,
+    article: Article,
     b: PortalId,
     b_admin: Principal,
 }
@@ -160,8 +195,12 @@ impl World {
         let invitation =
             h.access().invite(&a_admin, "invited@example.org", Role::customer()).await.unwrap().invitation.id;
         let session = h.login(a, "active@example.org", GOOD_PASSWORD).await.unwrap().session_id.unwrap();
+        let kb = h.portal.knowledge();
+        let category = kb.create_category(&a_admin, category_form("help")).await.unwrap();
+        let draft = kb.create_article(&a_admin, article_form(Some(category.id))).await.unwrap();
+        let article = kb.publish_article(&a_admin, draft.id, draft.version, None).await.unwrap();
         let (b, b_admin) = h.portal_with_admin(PortalMode::Public).await;
-        World { h, a, a_admin, pending, active, suspended, invitation, session, b, b_admin }
+        World { h, a, a_admin, pending, active, suspended, invitation, session, category, article, b, b_admin }
     }
 
     /// A principal with `who`'s role in `portal` (signed in, except the anonymous visitor).
@@ -185,14 +224,19 @@ impl World {
             members.iter().map(|m| (m.user.id, m.membership.status, m.membership.roles.clone())).collect();
         let invitations: Vec<_> = access.list_invitations(&self.a_admin).await.unwrap().iter().map(|i| i.id).collect();
         let lines: Vec<_> = access.list_policy(&self.a_admin).await.unwrap().iter().map(ToString::to_string).collect();
+        let kb = self.h.portal.knowledge();
+        let articles = kb.articles(&self.a_admin, ArticleQuery::default()).await.unwrap();
+        let categories = kb.categories(&self.a_admin).await.unwrap();
         let changes = access.audit_log(&self.a_admin, None, 1000).await.unwrap();
         let changes: Vec<_> = changes.iter().filter(|e| e.outcome == AuditOutcome::Success).map(|e| e.id).collect();
-        format!("{members:?} {invitations:?} {lines:?} {changes:?}")
+        format!("{members:?} {invitations:?} {lines:?} {changes:?} {articles:?} {categories:?}")
     }
 
     /// Run `op` as `actor`, aimed at portal A's records; `Ok` carries what it returned.
     async fn run(&self, op: Op, actor: &Principal) -> Result<String, ErrorKind> {
         let access = self.h.access();
+        let kb = self.h.portal.knowledge();
+        let art = &self.article;
         let a = self.a.to_string();
         let line = |role: &str| PolicyRule::new("p", [role, a.as_str(), "audit", "read", "allow"]).unwrap();
         let shown = |r: portal::core::Result<String>| r.map_err(|e| e.kind());
@@ -237,7 +281,47 @@ impl World {
                 access.change_password(actor, GOOD_PASSWORD, password).await.map(|()| String::new())
             }
             Op::Logout => access.logout(actor).await.map(|()| String::new()),
+            Op::CreateCategory => kb.create_category(actor, category_form("more-help")).await.map(|c| format!("{c:?}")),
+            Op::UpdateCategory => {
+                kb.update_category(actor, self.category.id, 1, category_form("help")).await.map(|c| format!("{c:?}"))
+            }
+            Op::ListCategories => kb.categories(actor).await.map(|v| format!("{v:?}")),
+            Op::CreateArticle => kb.create_article(actor, article_form(None)).await.map(|a| format!("{a:?}")),
+            Op::EditArticle => {
+                kb.edit_article(actor, art.id, art.version, article_form(None)).await.map(|a| format!("{a:?}"))
+            }
+            Op::PublishArticle => kb.publish_article(actor, art.id, art.version, None).await.map(|a| format!("{a:?}")),
+            Op::ArchiveArticle => kb.archive_article(actor, art.id, art.version).await.map(|a| format!("{a:?}")),
+            Op::RestoreRevision => kb.restore_revision(actor, art.id, art.version, 1).await.map(|a| format!("{a:?}")),
+            Op::MarkReviewed => kb.mark_reviewed(actor, art.id, art.version, None).await.map(|a| format!("{a:?}")),
+            Op::ListRevisions => kb.revisions(actor, art.id).await.map(|v| format!("{v:?}")),
+            Op::ReadArticle => kb.article(actor, art.id).await.map(|a| format!("{a:?}")),
+            Op::ListArticles => kb.articles(actor, ArticleQuery::default()).await.map(|p| format!("{p:?}")),
         })
+    }
+}
+
+fn category_form(slug: &str) -> CategoryForm {
+    CategoryForm {
+        parent_id: None,
+        name: "Help".into(),
+        slug: slug.into(),
+        visibility: Visibility::public(),
+        position: 0,
+    }
+}
+
+fn article_form(category_id: Option<CategoryId>) -> ArticleForm {
+    ArticleForm {
+        category_id,
+        kind: ArticleKind::Faq,
+        locale: Locale::En,
+        translation_of: None,
+        title: "How do I sign in?".into(),
+        body: "With your email address.".into(),
+        tags: Vec::new(),
+        visibility: Visibility::public(),
+        review_due_at: None,
     }
 }
 
@@ -282,8 +366,10 @@ async fn cell(h: Harness, who: Who, own_portal: bool, op: Op) {
         Elsewhere::Refused => assert_eq!(result, Err(ErrorKind::PermissionDenied), "{cell}"),
         Elsewhere::OwnPortal => {
             let shown = result.unwrap_or_else(|e| panic!("{cell}: allowed in its own portal, got {e:?}"));
-            for id in [w.a.to_string(), w.pending.to_string(), w.active.to_string(), w.suspended.to_string()] {
-                assert!(!shown.contains(&id), "{cell}: shows {id} of the other portal");
+            let ids = [w.a.to_string(), w.pending.to_string(), w.active.to_string(), w.suspended.to_string()];
+            let kb_ids = [w.article.id.to_string(), w.category.id.to_string()];
+            for id in ids.iter().chain(&kb_ids) {
+                assert!(!shown.contains(id.as_str()), "{cell}: shows {id} of the other portal");
             }
             assert!(!shown.contains(&format!("{:?}", w.invitation)), "{cell}: shows the other portal's invitation");
         }

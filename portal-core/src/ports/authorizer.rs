@@ -141,6 +141,10 @@ pub mod ops {
     /// Manage one's own account: list and end one's sessions, change one's password. (Signing
     /// out is never refused.)
     pub const ACCOUNT_MANAGE: (&str, &str) = ("account", "manage");
+    /// Write knowledge-base articles: create, edit, publish, archive, restore, see drafts.
+    pub const ARTICLE_WRITE: (&str, &str) = ("article", "write");
+    /// Shape the knowledge base's category tree.
+    pub const CATEGORY_MANAGE: (&str, &str) = ("category", "manage");
     /// List, add and remove the portal's own policy lines.
     pub const POLICY_MANAGE: (&str, &str) = ("policy", "manage");
 

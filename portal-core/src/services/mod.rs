@@ -1,3 +1,5 @@
 //! Use cases, written only against ports.
 
 pub mod access;
+mod guard;
+pub mod knowledge;

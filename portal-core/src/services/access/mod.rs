@@ -25,9 +25,10 @@ use std::sync::Arc;
 use tokio::sync::OnceCell;
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::model::{AuditEvent, AuditOutcome, Portal, PortalId, Principal, Role};
+use crate::model::{AuditEvent, Portal, PortalId, Principal, Role};
 use crate::ports::{ops, Authorizer, Clock, PasswordBlocklist, PasswordHasher, Storage, Transaction};
 use crate::secret::Password;
+use crate::services::guard::Guard;
 
 /// Settings of the access service. Every field has a safe default.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -96,14 +97,6 @@ impl AccessConfig {
     }
 }
 
-/// A random pause in `[0, 2^attempt)` milliseconds, so colliding callers spread out.
-fn retry_pause(attempt: u32) -> std::time::Duration {
-    let mut b = [0u8; 2];
-    let jitter = getrandom::fill(&mut b).map(|()| u16::from_le_bytes(b)).unwrap_or(0x8000);
-    let ceiling_ms = 1u64 << attempt.min(8);
-    std::time::Duration::from_micros(u64::from(jitter) * ceiling_ms * 1000 / 65_536)
-}
-
 /// The ports the access service works through.
 #[derive(Clone)]
 pub struct AccessPorts {
@@ -123,6 +116,7 @@ pub struct AccessPorts {
 #[derive(Clone)]
 pub struct AccessService {
     ports: AccessPorts,
+    guard: Guard,
     config: Arc<AccessConfig>,
     /// A hash of a random password, verified against when an account has no password, so
     /// unknown and known accounts cost the same time (A7).
@@ -133,7 +127,13 @@ impl AccessService {
     /// Assemble the service; fails with `ConfigInvalid` for unsafe settings.
     pub fn new(ports: AccessPorts, config: AccessConfig) -> Result<Self> {
         config.validate()?;
-        Ok(AccessService { ports, config: Arc::new(config), dummy_hash: Arc::new(OnceCell::new()) })
+        let guard = Guard {
+            storage: ports.storage.clone(),
+            authorizer: ports.authorizer.clone(),
+            clock: ports.clock.clone(),
+            attempts: config.transaction_attempts,
+        };
+        Ok(AccessService { ports, guard, config: Arc::new(config), dummy_hash: Arc::new(OnceCell::new()) })
     }
 
     /// The settings in force.
@@ -145,25 +145,12 @@ impl AccessService {
         self.ports.clock.now()
     }
 
-    /// Run one use case, again when the database refused it with nothing written (at most
-    /// `transaction_attempts` times, with a short random pause that grows each time). Every use
-    /// case's effects are its committed transactions, so a re-run starts from a clean slate.
-    async fn retrying<T, F, Fut>(&self, mut use_case: F) -> Result<T>
+    async fn retrying<T, F, Fut>(&self, use_case: F) -> Result<T>
     where
         F: FnMut() -> Fut,
         Fut: std::future::Future<Output = Result<T>>,
     {
-        let mut attempt = 1;
-        loop {
-            match use_case().await {
-                Err(e) if e.nothing_written() && attempt < self.config.transaction_attempts => {
-                    tracing::debug!(attempt, error = %e, "transaction refused; running the use case again");
-                    tokio::time::sleep(retry_pause(attempt)).await;
-                    attempt += 1;
-                }
-                result => return result,
-            }
-        }
+        self.guard.retrying(use_case).await
     }
 
     async fn begin(&self) -> Result<Box<dyn Transaction>> {
@@ -187,29 +174,8 @@ impl AccessService {
         tx.get_portal(id).await?.ok_or_else(|| Error::not_found("no such portal"))
     }
 
-    /// Deny by default: the principal must be signed in and the policy must grant the
-    /// operation. A refusal (or an authorizer error, which counts as one) is audited.
-    /// Anyone not signed in is `Unauthenticated`; a signed-in principal the policy does not
-    /// allow is `PermissionDenied`.
     async fn authorize(&self, who: &Principal, op: (&str, &str)) -> Result<()> {
-        let allowed = who.is_authenticated()
-            && match self.ports.authorizer.check(who, op.0, op.1).await {
-                Ok(allowed) => allowed,
-                Err(e) => {
-                    tracing::warn!(portal = %who.portal_id, error = %e, "authorizer failed; denying");
-                    false
-                }
-            };
-        if allowed {
-            return Ok(());
-        }
-        let action = format!("{}.{}", op.0, op.1);
-        self.audit_alone(AuditEvent::new(who, self.now(), &action, AuditOutcome::Denied)).await;
-        if who.is_authenticated() {
-            Err(Error::permission_denied("not allowed"))
-        } else {
-            Err(Error::new(ErrorKind::Unauthenticated, "sign in first"))
-        }
+        self.guard.authorize(who, op).await
     }
 
     /// The signed-in principal's own account, if the policy lets it manage it (`account` /
@@ -219,18 +185,8 @@ impl AccessService {
         who.user_id.ok_or_else(|| Error::new(ErrorKind::Unauthenticated, "sign in first"))
     }
 
-    /// Write one audit event in its own transaction (for refusals, where nothing else is
-    /// written). A failure is logged, never hidden behind the caller's answer.
     async fn audit_alone(&self, event: AuditEvent) {
-        let result = async {
-            let mut tx = self.begin().await?;
-            tx.append_audit(&event).await?;
-            tx.commit().await
-        }
-        .await;
-        if let Err(e) = result {
-            tracing::error!(portal = %event.portal_id, action = %event.action, error = %e, "audit write failed");
-        }
+        self.guard.audit_alone(event).await
     }
 
     fn check_new_password(&self, portal: &Portal, email: &str, password: &Password, has_mfa: bool) -> Result<()> {

@@ -1,0 +1,94 @@
+//! The knowledge base: a category tree per portal, articles and FAQ entries (ja / en, linked
+//! translations), Markdown bodies rendered to sanitized HTML, draft → published → archived with
+//! scheduled publishing, a revision for every change with restore, review dates — and one
+//! [`ReadScope`] deciding what a principal may read on every read surface.
+//!
+//! Editing needs `article` / `write` (agents in the shipped policy), the category tree
+//! `category` / `manage` (admins); reading needs `article:<label>` / `read` for the article's
+//! label and every category above it. Every change is written with its revision, its audit
+//! event and its change-feed entry (what the search index follows) in one transaction.
+
+mod articles;
+mod categories;
+mod forms;
+mod render;
+mod scope;
+
+pub use articles::ArticlePage;
+pub use forms::{ArticleForm, ArticleQuery, CategoryForm};
+pub use render::{escape_html, render_markdown};
+pub use scope::ReadScope;
+
+use std::sync::Arc;
+
+use crate::error::Result;
+use crate::model::{AuditEvent, KbEntity, Principal};
+use crate::ports::{ops, Authorizer, Clock, Storage, Transaction};
+use crate::services::guard::Guard;
+
+/// The ports the knowledge service works through.
+#[derive(Clone)]
+pub struct KnowledgePorts {
+    /// Where everything is stored.
+    pub storage: Arc<dyn Storage>,
+    /// Who may do what.
+    pub authorizer: Arc<dyn Authorizer>,
+    /// Time (scheduled publishing, review dates).
+    pub clock: Arc<dyn Clock>,
+}
+
+/// Categories and articles of every portal. Cheap to clone.
+#[derive(Clone)]
+pub struct KnowledgeService {
+    guard: Guard,
+}
+
+impl KnowledgeService {
+    /// Assemble the service; `transaction_attempts` as in the access settings (at least 1).
+    pub fn new(ports: KnowledgePorts, transaction_attempts: u32) -> Self {
+        KnowledgeService {
+            guard: Guard {
+                storage: ports.storage,
+                authorizer: ports.authorizer,
+                clock: ports.clock,
+                attempts: transaction_attempts.max(1),
+            },
+        }
+    }
+
+    /// What `who` may read of its portal's knowledge base right now. An authorizer error
+    /// counts as "nothing" (deny).
+    pub async fn read_scope(&self, who: &Principal) -> Result<ReadScope> {
+        let labels = match self.guard.authorizer.readable_labels(who, "article", "read").await {
+            Ok(labels) => labels,
+            Err(e) => {
+                tracing::warn!(portal = %who.portal_id, error = %e, "authorizer failed; reading nothing");
+                Vec::new()
+            }
+        };
+        let editor = self.guard.allows(who, ops::ARTICLE_WRITE).await;
+        let categories = self
+            .guard
+            .retrying(|| async {
+                let mut tx = self.guard.begin().await?;
+                let list = tx.list_categories(who.portal_id).await?;
+                tx.commit().await?;
+                Ok(list)
+            })
+            .await?;
+        Ok(ReadScope::new(who.portal_id, self.guard.now(), labels, editor, &categories))
+    }
+
+    /// Write `event` and a change-feed entry for `entity`, then commit `tx`.
+    async fn finish(
+        &self,
+        mut tx: Box<dyn Transaction>,
+        who: &Principal,
+        event: AuditEvent,
+        entity: KbEntity,
+    ) -> Result<()> {
+        tx.append_audit(&event).await?;
+        tx.append_kb_change(who.portal_id, entity).await?;
+        tx.commit().await
+    }
+}
