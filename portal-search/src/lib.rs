@@ -1,7 +1,5 @@
-//! # portal-search
-//!
-//! Home of the tantivy implementation of the portal's search port (Japanese and English analyzers,
-//! permission-filtered search, autocomplete, facets). The crate exists so the workspace layout of
-//! DESIGN.md is in place; its contents arrive with the knowledge-base and search work, together
-//! with the search port in `portal-core`. It exports nothing yet.
+//! Portal search on tantivy: the [`portal_core::ports::SearchIndex`] port, one analyzer for
+//! Japanese and English ([`analyzer`]), and permission scopes applied as mandatory clauses.
 #![deny(missing_docs)]
+
+pub mod analyzer;

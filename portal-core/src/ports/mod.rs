@@ -6,6 +6,7 @@ mod clock;
 mod hasher;
 mod knowledge;
 mod password_list;
+mod search;
 mod storage;
 
 pub use authorizer::{ops, Authorizer, Item, Probe};
@@ -13,6 +14,10 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use hasher::{PasswordHasher, Verification};
 pub use knowledge::KnowledgeStore;
 pub use password_list::{NoBlocklist, PasswordBlocklist};
+pub use search::{
+    Facets, IndexChange, SearchDocument, SearchHit, SearchIndex, SearchRequest, SearchResults, SearchScope, Suggestion,
+    Total,
+};
 pub use storage::{
     AuditLog, CredentialStore, InvitationStore, MembershipStore, PolicyStore, PortalStore, SessionRecord, SessionStore,
     Storage, ThrottleStore, TokenStore, Transaction, UserStore,

@@ -1,0 +1,236 @@
+//! One analyzer for Japanese and English, with no dictionary to download.
+//!
+//! Text is NFKC-normalized character by character (full-width `Ａ１` and half-width `ｶﾞ` fold
+//! to `A1` and `ガ`) and lowercased, then cut into runs by script:
+//!
+//! - letters and digits of alphabetic scripts make words; English stop words are dropped and
+//!   the rest are stemmed (Porter2), so `resetting` finds `reset`;
+//! - kanji, hiragana and katakana runs, which Japanese writes without spaces, become overlapping
+//!   character bigrams (`東大寺` → `東大`, `大寺`), a lone character a unigram. A change of script
+//!   inside a run (kanji to hiragana, as `首都は`) starts a new run, so the bigrams follow word
+//!   boundaries more often than they cross them.
+//!
+//! Token offsets point into the original text, so highlights land on what the reader sees.
+
+use tantivy::tokenizer::{Language, Stemmer, StopWordFilter, TextAnalyzer, Token, TokenStream, Tokenizer};
+use unicode_normalization::char::compose;
+use unicode_normalization::UnicodeNormalization;
+
+/// The name the analyzer is registered under in every index.
+pub const ANALYZER: &str = "portal";
+
+/// The analyzer: [`PortalTokenizer`], then English stop words and stemming (which leave
+/// Japanese tokens as they are).
+pub fn analyzer() -> TextAnalyzer {
+    TextAnalyzer::builder(PortalTokenizer)
+        .filter(StopWordFilter::new(Language::English).expect("tantivy ships English stop words"))
+        .filter(Stemmer::new(Language::English))
+        .build()
+}
+
+/// The script class of a normalized character.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Script {
+    /// Letters and digits of alphabetic scripts (and anything else alphanumeric).
+    Word,
+    Kanji,
+    Hiragana,
+    Katakana,
+    /// Spaces, punctuation, symbols: not indexed.
+    Other,
+}
+
+fn script(c: char) -> Script {
+    match c {
+        '\u{3041}'..='\u{309F}' => Script::Hiragana,
+        '\u{30A0}'..='\u{30FF}' | '\u{31F0}'..='\u{31FF}' => Script::Katakana,
+        '\u{3005}'
+        | '\u{3006}'
+        | '\u{3007}'
+        | '\u{4E00}'..='\u{9FFF}'
+        | '\u{3400}'..='\u{4DBF}'
+        | '\u{F900}'..='\u{FAFF}' => Script::Kanji,
+        '\u{20000}'..='\u{2FFFF}' => Script::Kanji,
+        // The prolonged sound mark also follows hiragana; it belongs with the kana before it.
+        c if c.is_alphanumeric() => Script::Word,
+        _ => Script::Other,
+    }
+}
+
+/// A normalized character and the bytes of the original text it came from.
+#[derive(Debug, Clone, Copy)]
+struct Unit {
+    c: char,
+    from: usize,
+    to: usize,
+}
+
+/// Normalize `text` character by character, keeping original offsets; combining voiced sound
+/// marks are composed with the kana before them.
+fn units(text: &str) -> Vec<Unit> {
+    let mut out: Vec<Unit> = Vec::with_capacity(text.len());
+    for (from, original) in text.char_indices() {
+        let to = from + original.len_utf8();
+        for c in std::iter::once(original).nfkc().flat_map(char::to_lowercase) {
+            if matches!(c, '\u{3099}' | '\u{309A}') {
+                if let Some(last) = out.last_mut() {
+                    if let Some(composed) = compose(last.c, c) {
+                        last.c = composed;
+                        last.to = to;
+                        continue;
+                    }
+                }
+            }
+            out.push(Unit { c, from, to });
+        }
+    }
+    out
+}
+
+/// The tokenizer half of [`analyzer`].
+#[derive(Clone, Copy, Debug, Default)]
+pub struct PortalTokenizer;
+
+/// The tokens of one text, computed up front (texts are articles, not streams).
+pub struct PortalTokenStream {
+    tokens: Vec<Token>,
+    next: usize,
+}
+
+impl Tokenizer for PortalTokenizer {
+    type TokenStream<'a> = PortalTokenStream;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> PortalTokenStream {
+        PortalTokenStream { tokens: tokenize(text), next: 0 }
+    }
+}
+
+impl TokenStream for PortalTokenStream {
+    fn advance(&mut self) -> bool {
+        self.next += 1;
+        self.next <= self.tokens.len()
+    }
+
+    fn token(&self) -> &Token {
+        &self.tokens[self.next - 1]
+    }
+
+    fn token_mut(&mut self) -> &mut Token {
+        &mut self.tokens[self.next - 1]
+    }
+}
+
+/// Longest word kept (longer ones are noise: hashes, base64, URLs' innards).
+const MAX_WORD_CHARS: usize = 40;
+
+fn tokenize(text: &str) -> Vec<Token> {
+    let units = units(text);
+    let mut tokens = Vec::new();
+    let mut i = 0;
+    while i < units.len() {
+        let class = script(units[i].c);
+        let mut j = i + 1;
+        while j < units.len() && same_run(class, units[j - 1].c, units[j].c) {
+            j += 1;
+        }
+        let run = &units[i..j];
+        match class {
+            Script::Other => {}
+            Script::Word => {
+                if run.len() <= MAX_WORD_CHARS {
+                    push(&mut tokens, run);
+                }
+            }
+            _ => {
+                if run.len() == 1 {
+                    push(&mut tokens, run);
+                }
+                for pair in run.windows(2) {
+                    push(&mut tokens, pair);
+                }
+            }
+        }
+        i = j;
+    }
+    tokens
+}
+
+/// Whether `next` continues the run of class `class` that `prev` ends.
+fn same_run(class: Script, prev: char, next: char) -> bool {
+    let s = script(next);
+    s == class
+        // The prolonged sound mark (ー) continues hiragana as well as katakana.
+        || (next == 'ー' && matches!(class, Script::Hiragana | Script::Katakana))
+        || (prev == 'ー' && class == Script::Katakana && s == Script::Katakana)
+}
+
+fn push(tokens: &mut Vec<Token>, run: &[Unit]) {
+    let (Some(first), Some(last)) = (run.first(), run.last()) else { return };
+    tokens.push(Token {
+        offset_from: first.from,
+        offset_to: last.to,
+        position: tokens.len(),
+        text: run.iter().map(|u| u.c).collect(),
+        position_length: 1,
+    });
+}
+
+/// The terms `text` is indexed and searched as (for building queries and for tests).
+pub fn terms(text: &str) -> Vec<String> {
+    let mut analyzer = analyzer();
+    let mut stream = analyzer.token_stream(text);
+    let mut out = Vec::new();
+    while stream.advance() {
+        out.push(stream.token().text.clone());
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn english_is_lowercased_stemmed_and_stripped_of_stop_words() {
+        assert_eq!(terms("Resetting the Passwords of an Account"), ["reset", "password", "account"]);
+    }
+
+    #[test]
+    fn japanese_runs_become_bigrams_within_one_script() {
+        assert_eq!(terms("東大寺の仏像"), ["東大", "大寺", "の", "仏像"]);
+        assert_eq!(terms("パスワードを再設定"), ["パス", "スワ", "ワー", "ード", "を", "再設", "設定"]);
+    }
+
+    #[test]
+    fn width_variants_fold_to_one_form() {
+        assert_eq!(terms("ﾊﾟｽﾜｰﾄﾞ"), terms("パスワード"));
+        assert_eq!(terms("ＡＢＣ１２３"), terms("abc123"));
+    }
+
+    #[test]
+    fn mixed_text_yields_both_kinds_of_tokens_with_original_offsets() {
+        let text = "Ｗｉｆｉの設定 guide";
+        let mut analyzer = analyzer();
+        let mut stream = analyzer.token_stream(text);
+        let mut seen = Vec::new();
+        while stream.advance() {
+            let t = stream.token();
+            seen.push((t.text.clone(), text[t.offset_from..t.offset_to].to_owned()));
+        }
+        assert_eq!(
+            seen,
+            [
+                ("wifi".to_owned(), "Ｗｉｆｉ".to_owned()),
+                ("の".to_owned(), "の".to_owned()),
+                ("設定".to_owned(), "設定".to_owned()),
+                ("guid".to_owned(), "guide".to_owned()),
+            ]
+        );
+    }
+
+    #[test]
+    fn punctuation_and_overlong_words_are_not_indexed() {
+        assert!(terms("「」、。!? -- ...").is_empty());
+        assert!(terms(&"x".repeat(41)).is_empty());
+    }
+}
