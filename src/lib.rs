@@ -7,15 +7,17 @@ use std::sync::Arc;
 pub use portal_adapters as adapters;
 pub use portal_auth as auth;
 pub use portal_core as core;
+pub use portal_search as search;
 
 use portal_adapters::postgres::PostgresStore;
 use portal_adapters::sqlite::SqliteStore;
 use portal_auth::{Argon2Hasher, CompiledAuthorizer, ZxcvbnBlocklist, DEFAULT_POLICY};
 use portal_core::memory::MemoryStore;
-use portal_core::ports::{Authorizer, Clock, PasswordBlocklist, PasswordHasher, Storage, SystemClock};
+use portal_core::ports::{Authorizer, Clock, PasswordBlocklist, PasswordHasher, SearchIndex, Storage, SystemClock};
 use portal_core::services::access::{AccessConfig, AccessPorts, AccessService};
 use portal_core::services::knowledge::{KnowledgePorts, KnowledgeService};
 use portal_core::{Error, ErrorKind, Result};
+use portal_search::TantivySearch;
 
 /// The names most host code needs.
 pub mod prelude {
@@ -48,7 +50,7 @@ impl Portal {
 
     /// Everything in memory (nothing survives the process): for tests, examples and trials.
     pub async fn in_memory() -> Result<Portal> {
-        Portal::builder().storage(MemoryStore::new()).build().await
+        Portal::builder().storage(MemoryStore::new()).search(TantivySearch::in_memory()?).build().await
     }
 
     /// The embedded default: a SQLite database at `dir/portal.db` (created with `dir` if
@@ -61,7 +63,8 @@ impl Portal {
                 .with_source(e)
         })?;
         let store = SqliteStore::open(dir.join("portal.db")).await?;
-        Portal::builder().storage(store).build().await
+        let index = TantivySearch::open(dir.join("index"))?;
+        Portal::builder().storage(store).search(index).build().await
     }
 
     /// PostgreSQL at `url` (`postgres://user:password@host/database`) with the default pool,
@@ -99,6 +102,7 @@ pub struct PortalBuilder {
     authorizer: Option<Arc<dyn Authorizer>>,
     clock: Option<Arc<dyn Clock>>,
     blocklist: Option<Arc<dyn PasswordBlocklist>>,
+    search: Option<Arc<dyn SearchIndex>>,
     access: AccessConfig,
 }
 
@@ -141,6 +145,13 @@ impl PortalBuilder {
         self
     }
 
+    /// The full-text index (default: none, and search is `Unsupported`; [`Portal::embedded`]
+    /// and [`Portal::in_memory`] set one). At build it catches up with the stored knowledge base.
+    pub fn search(mut self, index: impl SearchIndex) -> Self {
+        self.search = Some(Arc::new(index));
+        self
+    }
+
     /// Access settings (password policy, throttling, timeouts, sign-up role).
     pub fn access_config(mut self, config: AccessConfig) -> Self {
         self.access = config;
@@ -161,14 +172,19 @@ impl PortalBuilder {
             clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
             blocklist: self.blocklist.unwrap_or_else(|| Arc::new(ZxcvbnBlocklist)),
         };
+        let knowledge_has_index = self.search.is_some();
         let knowledge = KnowledgeService::new(
             KnowledgePorts {
                 storage: ports.storage.clone(),
                 authorizer: ports.authorizer.clone(),
                 clock: ports.clock.clone(),
+                search: self.search,
             },
             self.access.transaction_attempts,
         );
+        if knowledge_has_index {
+            knowledge.sync_index().await?;
+        }
         let storage = ports.storage.clone();
         let access = AccessService::new(ports, self.access)?;
         Ok(Portal { inner: Arc::new(Inner { storage, access, knowledge }) })

@@ -18,6 +18,8 @@ use unicode_normalization::UnicodeNormalization;
 
 /// The name the analyzer is registered under in every index.
 pub const ANALYZER: &str = "portal";
+/// The name of [`words`], the analyzer of the field autocomplete matches prefixes in.
+pub const WORDS: &str = "portal_words";
 
 /// The analyzer: [`PortalTokenizer`], then English stop words and stemming (which leave
 /// Japanese tokens as they are).
@@ -26,6 +28,12 @@ pub fn analyzer() -> TextAnalyzer {
         .filter(StopWordFilter::new(Language::English).expect("tantivy ships English stop words"))
         .filter(Stemmer::new(Language::English))
         .build()
+}
+
+/// [`PortalTokenizer`] alone: words as written (lowercased, not stemmed, stop words kept), for
+/// matching what someone is still typing.
+pub fn words() -> TextAnalyzer {
+    TextAnalyzer::builder(PortalTokenizer).build()
 }
 
 /// The script class of a normalized character.
@@ -177,7 +185,11 @@ fn push(tokens: &mut Vec<Token>, run: &[Unit]) {
 
 /// The terms `text` is indexed and searched as (for building queries and for tests).
 pub fn terms(text: &str) -> Vec<String> {
-    let mut analyzer = analyzer();
+    terms_with(&mut analyzer(), text)
+}
+
+/// The terms `analyzer` makes of `text`.
+pub fn terms_with(analyzer: &mut TextAnalyzer, text: &str) -> Vec<String> {
     let mut stream = analyzer.token_stream(text);
     let mut out = Vec::new();
     while stream.advance() {

@@ -1,5 +1,14 @@
-//! Portal search on tantivy: the [`portal_core::ports::SearchIndex`] port, one analyzer for
-//! Japanese and English ([`analyzer`]), and permission scopes applied as mandatory clauses.
+//! Portal search on tantivy: [`TantivySearch`], the [`portal_core::ports::SearchIndex`] port on
+//! one index shared by every portal; one analyzer for Japanese and English ([`analyzer`]); the
+//! principal's scope applied as mandatory clauses the query text cannot widen.
 #![deny(missing_docs)]
 
 pub mod analyzer;
+mod index;
+
+pub use index::TantivySearch;
+
+/// `text` with every HTML-significant character escaped.
+fn escape(text: &str) -> String {
+    portal_core::services::knowledge::escape_html(text)
+}

@@ -13,17 +13,19 @@ mod categories;
 mod forms;
 mod render;
 mod scope;
+mod search;
 
 pub use articles::ArticlePage;
 pub use forms::{ArticleForm, ArticleQuery, CategoryForm};
 pub use render::{escape_html, render_markdown};
 pub use scope::ReadScope;
+pub use search::article_key;
 
 use std::sync::Arc;
 
 use crate::error::Result;
 use crate::model::{AuditEvent, KbEntity, Principal};
-use crate::ports::{ops, Authorizer, Clock, Storage, Transaction};
+use crate::ports::{ops, Authorizer, Clock, SearchIndex, Storage, Transaction};
 use crate::services::guard::Guard;
 
 /// The ports the knowledge service works through.
@@ -35,12 +37,17 @@ pub struct KnowledgePorts {
     pub authorizer: Arc<dyn Authorizer>,
     /// Time (scheduled publishing, review dates).
     pub clock: Arc<dyn Clock>,
+    /// The full-text index, if the portal searches (without one, search is `Unsupported`).
+    pub search: Option<Arc<dyn SearchIndex>>,
 }
 
 /// Categories and articles of every portal. Cheap to clone.
 #[derive(Clone)]
 pub struct KnowledgeService {
     guard: Guard,
+    search: Option<Arc<dyn SearchIndex>>,
+    /// One index catch-up at a time, so positions only move forward.
+    index_turn: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl KnowledgeService {
@@ -53,6 +60,8 @@ impl KnowledgeService {
                 clock: ports.clock,
                 attempts: transaction_attempts.max(1),
             },
+            search: ports.search,
+            index_turn: Arc::new(tokio::sync::Mutex::new(())),
         }
     }
 
@@ -89,6 +98,8 @@ impl KnowledgeService {
     ) -> Result<()> {
         tx.append_audit(&event).await?;
         tx.append_kb_change(who.portal_id, entity).await?;
-        tx.commit().await
+        tx.commit().await?;
+        self.after_change().await;
+        Ok(())
     }
 }

@@ -1,0 +1,455 @@
+//! `TantivySearch`: the [`SearchIndex`] port on one tantivy index shared by every portal.
+
+use async_trait::async_trait;
+use portal_core::ports::{
+    Facets, IndexChange, SearchDocument, SearchHit, SearchIndex, SearchRequest, SearchResults, SearchScope, Suggestion,
+    Total,
+};
+use portal_core::{Error, ErrorKind, Result};
+use std::collections::BTreeSet;
+use std::ops::Bound;
+use std::path::Path;
+use std::sync::{Arc, Mutex, PoisonError};
+use tantivy::collector::{Count, FacetCollector, TopDocs};
+use tantivy::query::{
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, Occur, Query, RangeQuery, RegexQuery, TermQuery,
+    TermSetQuery,
+};
+use tantivy::schema::{
+    Facet, FacetOptions, Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, FAST, INDEXED,
+    STORED, STRING,
+};
+use tantivy::snippet::SnippetGenerator;
+use tantivy::{DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term};
+
+use crate::analyzer::{self, ANALYZER, WORDS};
+
+/// How much a title match weighs against a body match.
+const TITLE_BOOST: f32 = 2.5;
+/// Memory the index writer may use before it flushes a segment.
+const WRITER_MEMORY: usize = 64 * 1024 * 1024;
+/// The longest snippet, in characters.
+const SNIPPET_CHARS: usize = 200;
+
+/// The fields of the index.
+#[derive(Clone, Copy)]
+struct Fields {
+    /// `<portal>/<key>`: what an upsert replaces and a delete removes.
+    uid: Field,
+    portal: Field,
+    key: Field,
+    kind: Field,
+    locale: Field,
+    label: Field,
+    category: Field,
+    tags: Field,
+    live_from: Field,
+    title: Field,
+    /// The title's words unstemmed, for autocomplete.
+    title_words: Field,
+    body: Field,
+    facets: Field,
+}
+
+fn schema() -> (Schema, Fields) {
+    let mut b = Schema::builder();
+    let text = |tokenizer: &str| {
+        TextOptions::default().set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer(tokenizer)
+                .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+        )
+    };
+    let f = Fields {
+        uid: b.add_text_field("uid", STRING),
+        portal: b.add_text_field("portal", STRING),
+        key: b.add_text_field("key", STRING | STORED),
+        kind: b.add_text_field("kind", STRING | STORED),
+        locale: b.add_text_field("locale", STRING),
+        label: b.add_text_field("label", STRING),
+        category: b.add_text_field("category", STRING),
+        tags: b.add_text_field("tags", STRING),
+        live_from: b.add_i64_field("live_from", INDEXED | FAST),
+        title: b.add_text_field("title", text(ANALYZER).set_stored()),
+        title_words: b.add_text_field("title_words", text(WORDS)),
+        body: b.add_text_field("body", text(ANALYZER).set_stored()),
+        facets: b.add_facet_field("facets", FacetOptions::default()),
+    };
+    (b.build(), f)
+}
+
+fn index_error(what: &'static str) -> impl Fn(tantivy::TantivyError) -> Error {
+    move |e| Error::new(ErrorKind::Unavailable, what).with_source(e.to_string())
+}
+
+struct Inner {
+    index: Index,
+    reader: IndexReader,
+    writer: Mutex<IndexWriter>,
+    f: Fields,
+}
+
+/// A tantivy index on local disk (or in memory, for tests and tools).
+#[derive(Clone)]
+pub struct TantivySearch {
+    inner: Arc<Inner>,
+}
+
+impl TantivySearch {
+    /// Open the index in `dir`, creating the directory and an empty index when there is none.
+    pub fn open(dir: impl AsRef<Path>) -> Result<Self> {
+        let dir = dir.as_ref();
+        std::fs::create_dir_all(dir).map_err(|e| {
+            Error::new(ErrorKind::Unavailable, "cannot create the index directory")
+                .with_context("dir", dir.display())
+                .with_source(e)
+        })?;
+        let (schema, _) = schema();
+        let directory = tantivy::directory::MmapDirectory::open(dir).map_err(|e| {
+            Error::new(ErrorKind::Unavailable, "cannot open the index directory").with_source(e.to_string())
+        })?;
+        let index = Index::open_or_create(directory, schema).map_err(|e| {
+            Error::new(ErrorKind::ConfigInvalid, "cannot open the search index (another schema?)")
+                .with_context("dir", dir.display())
+                .with_source(e.to_string())
+        })?;
+        Self::with_index(index)
+    }
+
+    /// An index held in memory only.
+    pub fn in_memory() -> Result<Self> {
+        Self::with_index(Index::create_in_ram(schema().0))
+    }
+
+    fn with_index(index: Index) -> Result<Self> {
+        index.tokenizers().register(ANALYZER, analyzer::analyzer());
+        index.tokenizers().register(WORDS, analyzer::words());
+        let writer = index.writer(WRITER_MEMORY).map_err(index_error("cannot open the index writer"))?;
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()
+            .map_err(index_error("cannot open the index reader"))?;
+        let (_, f) = schema();
+        Ok(TantivySearch { inner: Arc::new(Inner { index, reader, writer: Mutex::new(writer), f }) })
+    }
+
+    /// Run `work` on the blocking pool (tantivy does file I/O and CPU-heavy work).
+    async fn blocking<T: Send + 'static>(&self, work: impl FnOnce(&Inner) -> Result<T> + Send + 'static) -> Result<T> {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || work(&inner))
+            .await
+            .map_err(|e| Error::internal("search task failed").with_source(e.to_string()))?
+    }
+}
+
+fn uid(portal: impl std::fmt::Display, key: &str) -> String {
+    format!("{portal}/{key}")
+}
+
+impl Inner {
+    fn document(&self, d: &SearchDocument) -> TantivyDocument {
+        let f = self.f;
+        let mut doc = TantivyDocument::default();
+        doc.add_text(f.uid, uid(d.portal_id, &d.key));
+        doc.add_text(f.portal, d.portal_id.to_string());
+        doc.add_text(f.key, &d.key);
+        doc.add_text(f.kind, &d.kind);
+        doc.add_text(f.locale, d.locale.as_str());
+        doc.add_text(f.label, d.visibility.as_str());
+        let category = d.category_id.map(|c| c.to_string()).unwrap_or_default();
+        doc.add_text(f.category, &category);
+        doc.add_i64(f.live_from, d.live_from.timestamp_micros());
+        doc.add_text(f.title, &d.title);
+        doc.add_text(f.title_words, &d.title);
+        doc.add_text(f.body, &d.body);
+        doc.add_facet(f.facets, Facet::from_path(["c", category.as_str()]));
+        doc.add_facet(f.facets, Facet::from_path(["l", d.locale.as_str()]));
+        doc.add_facet(f.facets, Facet::from_path(["k", d.kind.as_str()]));
+        for tag in &d.tags {
+            doc.add_text(f.tags, tag);
+            doc.add_facet(f.facets, Facet::from_path(["t", tag.as_str()]));
+        }
+        doc
+    }
+
+    fn apply(&self, changes: Vec<IndexChange>, position: u64) -> Result<()> {
+        let mut writer = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
+        for change in &changes {
+            let (portal, key) = match change {
+                IndexChange::Upsert(d) => (d.portal_id, d.key.as_str()),
+                IndexChange::Delete { portal_id, key } => (*portal_id, key.as_str()),
+            };
+            writer.delete_term(Term::from_field_text(self.f.uid, &uid(portal, key)));
+            if let IndexChange::Upsert(d) = change {
+                writer.add_document(self.document(d)).map_err(index_error("cannot index a document"))?;
+            }
+        }
+        let mut commit = writer.prepare_commit().map_err(index_error("cannot commit the index"))?;
+        commit.set_payload(&position.to_string());
+        commit.commit().map_err(index_error("cannot commit the index"))?;
+        drop(writer);
+        self.reader.reload().map_err(index_error("cannot reload the index"))
+    }
+
+    fn position(&self) -> Result<u64> {
+        let metas = self.index.load_metas().map_err(index_error("cannot read the index metadata"))?;
+        match metas.payload {
+            None => Ok(0),
+            Some(p) => {
+                p.parse().map_err(|_| Error::new(ErrorKind::Internal, "the index's commit payload is not a position"))
+            }
+        }
+    }
+
+    fn clear(&self) -> Result<()> {
+        let mut writer = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
+        writer.delete_all_documents().map_err(index_error("cannot clear the index"))?;
+        let mut commit = writer.prepare_commit().map_err(index_error("cannot commit the index"))?;
+        commit.set_payload("0");
+        commit.commit().map_err(index_error("cannot commit the index"))?;
+        drop(writer);
+        self.reader.reload().map_err(index_error("cannot reload the index"))
+    }
+
+    /// The mandatory clauses of `scope`, scoring nothing; `None` when it lets nothing through.
+    fn scope_clauses(&self, scope: &SearchScope) -> Option<Vec<(Occur, Box<dyn Query>)>> {
+        let f = self.f;
+        let filter = |q: Box<dyn Query>| -> Box<dyn Query> { Box::new(ConstScoreQuery::new(q, 0.0)) };
+        let term = |field: Field, text: &str| -> Box<dyn Query> {
+            Box::new(TermQuery::new(Term::from_field_text(field, text), IndexRecordOption::Basic))
+        };
+        let mut clauses = vec![
+            (Occur::Must, filter(term(f.portal, &scope.portal_id.to_string()))),
+            (
+                Occur::Must,
+                filter(Box::new(RangeQuery::new(
+                    Bound::Unbounded,
+                    Bound::Included(Term::from_field_i64(f.live_from, scope.now.timestamp_micros())),
+                ))),
+            ),
+        ];
+        if let Some(labels) = &scope.labels {
+            if labels.is_empty() {
+                return None;
+            }
+            let terms = labels.iter().map(|l| Term::from_field_text(f.label, l));
+            clauses.push((Occur::Must, filter(Box::new(TermSetQuery::new(terms)))));
+        }
+        for c in &scope.hidden_categories {
+            clauses.push((Occur::MustNot, term(f.category, &c.to_string())));
+        }
+        Some(clauses)
+    }
+
+    /// The narrowing a request asks for, as mandatory clauses.
+    fn request_clauses(&self, request: &SearchRequest) -> Vec<(Occur, Box<dyn Query>)> {
+        let f = self.f;
+        let filter = |field: Field, text: &str| -> Box<dyn Query> {
+            Box::new(ConstScoreQuery::new(
+                Box::new(TermQuery::new(Term::from_field_text(field, text), IndexRecordOption::Basic)),
+                0.0,
+            ))
+        };
+        let mut clauses = Vec::new();
+        if let Some(l) = request.locale {
+            clauses.push((Occur::Must, filter(f.locale, l.as_str())));
+        }
+        if !request.kinds.is_empty() {
+            let terms = request.kinds.iter().map(|k| Term::from_field_text(f.kind, k));
+            clauses.push((Occur::Must, Box::new(ConstScoreQuery::new(Box::new(TermSetQuery::new(terms)), 0.0)) as _));
+        }
+        if let Some(c) = request.category {
+            clauses.push((Occur::Must, filter(f.category, &c.to_string())));
+        }
+        for t in &request.tags {
+            clauses.push((Occur::Must, filter(f.tags, t)));
+        }
+        clauses
+    }
+
+    /// The words of `text` as a scored query over title and body; `None` when it has no word.
+    fn text_query(&self, text: &str) -> Option<Box<dyn Query>> {
+        let terms: BTreeSet<String> = analyzer::terms(text).into_iter().collect();
+        if terms.is_empty() {
+            return None;
+        }
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::with_capacity(terms.len() * 2);
+        for t in &terms {
+            let title = TermQuery::new(Term::from_field_text(self.f.title, t), IndexRecordOption::WithFreqs);
+            let body = TermQuery::new(Term::from_field_text(self.f.body, t), IndexRecordOption::WithFreqs);
+            clauses.push((Occur::Should, Box::new(BoostQuery::new(Box::new(title), TITLE_BOOST))));
+            clauses.push((Occur::Should, Box::new(body)));
+        }
+        Some(Box::new(BooleanQuery::new(clauses)))
+    }
+
+    fn hits(&self, searcher: &Searcher, query: &dyn Query, top: Vec<(f32, DocAddress)>) -> Result<Vec<SearchHit>> {
+        let mut snippets = SnippetGenerator::create(searcher, query, self.f.body).map_err(index_error("snippets"))?;
+        snippets.set_max_num_chars(SNIPPET_CHARS);
+        top.into_iter()
+            .map(|(score, address)| {
+                let doc: TantivyDocument = searcher.doc(address).map_err(index_error("cannot read a hit"))?;
+                let text = |field: Field| doc.get_first(field).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
+                let mut snippet = snippets.snippet_from_doc(&doc);
+                snippet.set_snippet_prefix_postfix("<b>", "</b>");
+                let snippet_html = if snippet.fragment().is_empty() {
+                    crate::escape(&text(self.f.body).chars().take(SNIPPET_CHARS).collect::<String>())
+                } else {
+                    snippet.to_html()
+                };
+                Ok(SearchHit {
+                    key: text(self.f.key),
+                    kind: text(self.f.kind),
+                    title: text(self.f.title),
+                    snippet_html,
+                    score,
+                })
+            })
+            .collect()
+    }
+
+    fn search(&self, scope: &SearchScope, request: &SearchRequest) -> Result<SearchResults> {
+        let Some(mut clauses) = self.scope_clauses(scope) else { return Ok(SearchResults::default()) };
+        clauses.extend(self.request_clauses(request));
+        let text = self.text_query(&request.text);
+        let has_text = text.is_some();
+        clauses.push((Occur::Must, text.unwrap_or_else(|| Box::new(AllQuery))));
+        let query = BooleanQuery::new(clauses);
+        let limit = match request.limit {
+            0 => 10,
+            n => n.min(100),
+        } as usize;
+        let offset = request.offset as usize;
+        let searcher = self.reader.searcher();
+        let top = TopDocs::with_limit(limit).and_offset(offset).order_by_score();
+        let (top, total, facets) = if request.facets {
+            let mut fc = FacetCollector::for_field("facets");
+            for root in ["/c", "/t", "/l", "/k"] {
+                fc.add_facet(Facet::from(root));
+            }
+            let (top, count, counts) =
+                searcher.search(&query, &(top, Count, fc)).map_err(index_error("search failed"))?;
+            let list = |root: &str| -> Vec<(String, u64)> {
+                let mut v: Vec<(String, u64)> = counts
+                    .get(root)
+                    .map(|(facet, n)| {
+                        let name = facet.to_path().last().map(|s| s.to_string()).unwrap_or_default();
+                        (name, n)
+                    })
+                    .filter(|(name, _)| !name.is_empty())
+                    .collect();
+                v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+                v
+            };
+            let facets = Facets { categories: list("/c"), tags: list("/t"), locales: list("/l"), kinds: list("/k") };
+            (top, Total { value: count as u64, exact: true }, Some(facets))
+        } else {
+            let top = searcher.search(&query, &top).map_err(index_error("search failed"))?;
+            // Without counting every match, the total is exact only when the matches ran out.
+            let total = if top.len() < limit {
+                Total { value: (offset + top.len()) as u64, exact: true }
+            } else {
+                Total { value: (offset + top.len()) as u64, exact: false }
+            };
+            (top, total, None)
+        };
+        let hits = if has_text { self.hits(&searcher, &query, top)? } else { self.hits(&searcher, &EmptyQuery, top)? };
+        Ok(SearchResults { hits, total, facets })
+    }
+
+    fn autocomplete(&self, scope: &SearchScope, prefix: &str, limit: u32) -> Result<Vec<Suggestion>> {
+        let Some(mut clauses) = self.scope_clauses(scope) else { return Ok(Vec::new()) };
+        let words = analyzer::terms_with(&mut analyzer::words(), prefix);
+        let Some((last, complete)) = words.split_last() else { return Ok(Vec::new()) };
+        let f = self.f;
+        for w in complete {
+            let q = TermQuery::new(Term::from_field_text(f.title_words, w), IndexRecordOption::WithFreqs);
+            clauses.push((Occur::Must, Box::new(q)));
+        }
+        // The last word may be unfinished when it is a word of an alphabetic script.
+        let still_typing = prefix.chars().last().is_some_and(char::is_alphanumeric)
+            && last.chars().all(|c| !matches!(c, '\u{3040}'..='\u{30FF}' | '\u{3400}'..='\u{9FFF}'));
+        let last_q: Box<dyn Query> = if still_typing {
+            let pattern = format!("{}.*", regex_escape(last));
+            Box::new(RegexQuery::from_pattern(&pattern, f.title_words).map_err(index_error("bad prefix"))?)
+        } else {
+            Box::new(TermQuery::new(Term::from_field_text(f.title_words, last), IndexRecordOption::WithFreqs))
+        };
+        clauses.push((Occur::Must, last_q));
+        let query = BooleanQuery::new(clauses);
+        let searcher = self.reader.searcher();
+        let top = searcher
+            .search(&query, &TopDocs::with_limit(limit.clamp(1, 50) as usize).order_by_score())
+            .map_err(index_error("autocomplete failed"))?;
+        top.into_iter()
+            .map(|(_, address)| {
+                let doc: TantivyDocument = searcher.doc(address).map_err(index_error("cannot read a hit"))?;
+                let text = |field: Field| doc.get_first(field).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
+                Ok(Suggestion { key: text(f.key), title: text(f.title) })
+            })
+            .collect()
+    }
+
+    fn related(&self, scope: &SearchScope, key: &str, limit: u32) -> Result<Vec<SearchHit>> {
+        let f = self.f;
+        let searcher = self.reader.searcher();
+        let me = Term::from_field_text(f.uid, &uid(scope.portal_id, key));
+        let found = searcher
+            .search(&TermQuery::new(me.clone(), IndexRecordOption::Basic), &TopDocs::with_limit(1).order_by_score())
+            .map_err(index_error("related failed"))?;
+        let Some((_, address)) = found.first() else { return Ok(Vec::new()) };
+        let doc: TantivyDocument = searcher.doc(*address).map_err(index_error("cannot read a document"))?;
+        let text = |field: Field| doc.get_first(field).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
+        let body: String = text(f.body).chars().take(600).collect();
+        let request = SearchRequest { text: format!("{} {}", text(f.title), body), limit, ..Default::default() };
+        let Some(mut clauses) = self.scope_clauses(scope) else { return Ok(Vec::new()) };
+        clauses.push((Occur::MustNot, Box::new(TermQuery::new(me, IndexRecordOption::Basic))));
+        let Some(text_query) = self.text_query(&request.text) else { return Ok(Vec::new()) };
+        clauses.push((Occur::Must, text_query));
+        let query = BooleanQuery::new(clauses);
+        let top = searcher
+            .search(&query, &TopDocs::with_limit(limit.clamp(1, 50) as usize).order_by_score())
+            .map_err(index_error("related failed"))?;
+        self.hits(&searcher, &query, top)
+    }
+}
+
+/// `text` with every regex metacharacter escaped.
+fn regex_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if "\\.+*?()|[]{}^$#&-~\"@<>".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[async_trait]
+impl SearchIndex for TantivySearch {
+    async fn apply(&self, changes: Vec<IndexChange>, position: u64) -> Result<()> {
+        self.blocking(move |i| i.apply(changes, position)).await
+    }
+
+    async fn position(&self) -> Result<u64> {
+        self.inner.position()
+    }
+
+    async fn clear(&self) -> Result<()> {
+        self.blocking(|i| i.clear()).await
+    }
+
+    async fn search(&self, scope: &SearchScope, request: &SearchRequest) -> Result<SearchResults> {
+        self.inner.search(scope, request)
+    }
+
+    async fn autocomplete(&self, scope: &SearchScope, prefix: &str, limit: u32) -> Result<Vec<Suggestion>> {
+        self.inner.autocomplete(scope, prefix, limit)
+    }
+
+    async fn related(&self, scope: &SearchScope, key: &str, limit: u32) -> Result<Vec<SearchHit>> {
+        self.inner.related(scope, key, limit)
+    }
+}
