@@ -24,8 +24,9 @@ use tantivy::{DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, Searche
 
 use crate::analyzer::{self, ANALYZER, WORDS};
 
-/// How much a title match weighs against a body match.
-const TITLE_BOOST: f32 = 2.5;
+/// How much a title match weighs against a body match (measured on the evaluation sets: 1.0
+/// is best for en, 0.5 for ja by 0.001, 2.5 worse for both).
+const TITLE_BOOST: f32 = 1.0;
 /// Memory the index writer may use before it flushes a segment.
 const WRITER_MEMORY: usize = 64 * 1024 * 1024;
 /// The longest snippet, in characters.
