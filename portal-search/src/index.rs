@@ -311,7 +311,9 @@ impl Inner {
     }
 
     fn search(&self, scope: &SearchScope, request: &SearchRequest) -> Result<SearchResults> {
-        let Some(mut clauses) = self.scope_clauses(scope) else { return Ok(SearchResults::default()) };
+        let Some(mut clauses) = self.scope_clauses(scope) else {
+            return Ok(SearchResults { facets: request.facets.then(Facets::default), ..SearchResults::default() });
+        };
         clauses.extend(self.request_clauses(request));
         let text = self.text_query(&request.text);
         let has_text = text.is_some();
