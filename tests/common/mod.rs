@@ -83,11 +83,11 @@ impl Harness {
     }
 
     pub async fn with(store: Arc<dyn Storage>, config: AccessConfig) -> Self {
-        Self::build(Portal::builder(), store, config).await
+        Self::build(Portal::builder().search(index()), store, config).await
     }
 
-    /// A portal whose casbin policy is held in memory, not in `store` (for a database whose
-    /// schema predates the policy table).
+    /// A portal whose casbin policy is held in memory, not in `store`, and without a search
+    /// index (for a database whose schema predates the policy and knowledge-base tables).
     pub async fn with_memory_policy(store: Arc<dyn Storage>) -> Self {
         let authorizer = portal::auth::CasbinAuthorizer::with_default_policy().await.unwrap();
         Self::build(Portal::builder().authorizer(authorizer), store, AccessConfig::default()).await
@@ -103,7 +103,7 @@ impl Harness {
         )
         .await
         .unwrap();
-        Self::build(Portal::builder().authorizer(authorizer), store, AccessConfig::default()).await
+        Self::build(Portal::builder().authorizer(authorizer).search(index()), store, AccessConfig::default()).await
     }
 
     async fn build(builder: portal::PortalBuilder, store: Arc<dyn Storage>, config: AccessConfig) -> Self {
@@ -214,6 +214,11 @@ impl Harness {
             .expect("accept");
         self.login(pid, email, GOOD_PASSWORD).await.expect("sign in")
     }
+}
+
+/// A search index in memory.
+fn index() -> portal::search::TantivySearch {
+    portal::search::TantivySearch::in_memory().expect("an index in memory")
 }
 
 pub fn login_form(email: &str, password: &str) -> LoginRequest {

@@ -1,0 +1,292 @@
+//! Knowledge-base search through the portal API: what each reader finds (K1–K4), the storage
+//! post-filter (K2), the index following storage (catch-up on open, reindex), Japanese and
+//! English in one index, escaping, deflection.
+
+mod common;
+
+use common::Harness;
+use portal::core::memory::MemoryStore;
+use portal::core::model::{Article, ArticleKind, Locale, PortalId, Principal, Role, Visibility};
+use portal::core::ports::{SearchIndex, SearchRequest, Storage};
+use portal::core::services::knowledge::{article_key, ArticleForm, CategoryForm, KnowledgeService};
+use portal::prelude::{ErrorKind, PortalMode};
+use portal::search::TantivySearch;
+use portal::Portal;
+use std::sync::Arc;
+
+struct Kb {
+    h: Harness,
+    pid: PortalId,
+    agent: Principal,
+    customer: Principal,
+    anonymous: Principal,
+}
+
+impl Kb {
+    async fn new() -> Kb {
+        let h = Harness::memory().await;
+        let (pid, admin) = h.portal_with_admin(PortalMode::Public).await;
+        let agent = h.invited(pid, &admin, "agent@example.org", Role::admin()).await;
+        let customer = h.member(pid, &admin, "customer@example.org").await;
+        Kb { h, pid, agent, customer, anonymous: Principal::anonymous(pid) }
+    }
+
+    fn kb(&self) -> &KnowledgeService {
+        self.h.portal.knowledge()
+    }
+
+    async fn publish(&self, title: &str, body: &str, label: Visibility, locale: Locale) -> Article {
+        let f = ArticleForm {
+            category_id: None,
+            kind: ArticleKind::Article,
+            locale,
+            translation_of: None,
+            title: title.into(),
+            body: body.into(),
+            tags: vec!["help".into()],
+            visibility: label,
+            review_due_at: None,
+        };
+        let a = self.kb().create_article(&self.agent, f).await.unwrap();
+        self.kb().publish_article(&self.agent, a.id, a.version, None).await.unwrap()
+    }
+
+    async fn titles(&self, who: &Principal, text: &str) -> Vec<String> {
+        let request = SearchRequest { text: text.into(), facets: true, ..Default::default() };
+        let r = self.kb().search(who, request).await.unwrap();
+        assert_eq!(r.total.value, r.hits.len() as u64, "the total counts only what is found");
+        let mut t: Vec<String> = r.hits.into_iter().map(|h| h.title).collect();
+        t.sort();
+        t
+    }
+}
+
+#[tokio::test]
+async fn k1_each_reader_finds_only_what_it_may_read() {
+    let k = Kb::new().await;
+    k.publish("Router setup (public)", "Configure the router.", Visibility::public(), Locale::En).await;
+    k.publish("Router setup (customers)", "Configure the router.", Visibility::customers(), Locale::En).await;
+    k.publish("Router setup (internal)", "Configure the router.", Visibility::internal(), Locale::En).await;
+    let draft = ArticleForm {
+        category_id: None,
+        kind: ArticleKind::Faq,
+        locale: Locale::En,
+        translation_of: None,
+        title: "Router draft".into(),
+        body: "router".into(),
+        tags: vec![],
+        visibility: Visibility::public(),
+        review_due_at: None,
+    };
+    k.kb().create_article(&k.agent, draft).await.unwrap();
+    assert_eq!(k.titles(&k.anonymous, "router").await, ["Router setup (public)"]);
+    assert_eq!(k.titles(&k.customer, "router").await, ["Router setup (customers)", "Router setup (public)"]);
+    assert_eq!(k.titles(&k.agent, "router").await.len(), 3, "drafts are not in the index");
+    // K4: words that look like filters are only words.
+    for text in ["router visibility:internal", "label:internal OR router", "router portal:*", "router*"] {
+        assert_eq!(k.titles(&k.anonymous, text).await, ["Router setup (public)"], "{text}");
+    }
+    // Autocomplete and facets follow the same rule.
+    let titles: Vec<String> =
+        k.kb().autocomplete(&k.anonymous, "Rout", 10).await.unwrap().into_iter().map(|s| s.title).collect();
+    assert_eq!(titles, ["Router setup (public)"]);
+    let request = SearchRequest { text: "router".into(), facets: true, ..Default::default() };
+    let facets = k.kb().search(&k.customer, request).await.unwrap().facets.unwrap();
+    assert_eq!(facets.tags, [("help".to_owned(), 2)]);
+    // Another portal finds none of it.
+    let (_, other) = k.h.portal_with_admin(PortalMode::Public).await;
+    assert!(k.titles(&other, "router").await.is_empty());
+}
+
+#[tokio::test]
+async fn k2_a_flip_to_internal_is_hidden_before_the_index_catches_up() {
+    let k = Kb::new().await;
+    let a = k.publish("Refund policy", "How refunds work.", Visibility::public(), Locale::En).await;
+    assert_eq!(k.titles(&k.anonymous, "refund").await, ["Refund policy"]);
+    // Another process flips it to internal: storage changes, this process's index does not.
+    let store = k.h.portal.storage();
+    let mut tx = store.begin().await.unwrap();
+    let mut stored = tx.get_article(k.pid, a.id).await.unwrap().unwrap();
+    stored.visibility = Visibility::internal();
+    tx.update_article(&stored).await.unwrap();
+    tx.append_kb_change(k.pid, portal::core::model::KbEntity::Article(a.id)).await.unwrap();
+    tx.commit().await.unwrap();
+    assert!(k.titles(&k.anonymous, "refund").await.is_empty(), "hidden at once, counts included");
+    assert_eq!(k.titles(&k.agent, "refund").await, ["Refund policy"]);
+}
+
+#[tokio::test]
+async fn k3_articles_under_a_hidden_category_are_not_found() {
+    let k = Kb::new().await;
+    let admin = k.agent.clone();
+    let form = |slug: &str, label: Visibility, parent| CategoryForm {
+        parent_id: parent,
+        name: slug.into(),
+        slug: slug.into(),
+        visibility: label,
+        position: 0,
+    };
+    let top = k.kb().create_category(&admin, form("staff", Visibility::internal(), None)).await.unwrap();
+    let below = k.kb().create_category(&admin, form("open", Visibility::public(), Some(top.id))).await.unwrap();
+    let f = ArticleForm {
+        category_id: Some(below.id),
+        kind: ArticleKind::Article,
+        locale: Locale::En,
+        translation_of: None,
+        title: "Escalation matrix".into(),
+        body: "escalation".into(),
+        tags: vec![],
+        visibility: Visibility::public(),
+        review_due_at: None,
+    };
+    let a = k.kb().create_article(&admin, f).await.unwrap();
+    k.kb().publish_article(&admin, a.id, 1, None).await.unwrap();
+    assert!(k.titles(&k.customer, "escalation").await.is_empty());
+    assert!(k.kb().related(&k.customer, a.id, 5).await.is_err());
+    assert_eq!(k.titles(&k.agent, "escalation").await, ["Escalation matrix"]);
+}
+
+#[tokio::test]
+async fn japanese_and_english_share_one_index() {
+    let k = Kb::new().await;
+    k.publish(
+        "パスワードの再設定方法",
+        "ログイン画面の「パスワードを忘れた」から再設定します。",
+        Visibility::public(),
+        Locale::Ja,
+    )
+    .await;
+    k.publish("How to reset your password", "Use the forgotten password link.", Visibility::public(), Locale::En).await;
+    assert_eq!(k.titles(&k.anonymous, "パスワード 再設定").await[0], "パスワードの再設定方法");
+    assert_eq!(k.titles(&k.anonymous, "ﾊﾟｽﾜｰﾄﾞ").await, ["パスワードの再設定方法"], "half-width kana");
+    assert_eq!(k.titles(&k.anonymous, "resetting passwords").await, ["How to reset your password"], "stemmed");
+    let only_ja =
+        SearchRequest { text: "password パスワード".into(), locale: Some(Locale::Ja), ..Default::default() };
+    let hits = k.kb().search(&k.anonymous, only_ja).await.unwrap().hits;
+    assert_eq!(hits.iter().map(|h| h.title.as_str()).collect::<Vec<_>>(), ["パスワードの再設定方法"]);
+}
+
+#[tokio::test]
+async fn snippets_highlight_matches_and_escape_everything_else() {
+    let k = Kb::new().await;
+    k.publish(
+        "Widgets",
+        "Install the <b>widget</b> & <script>alert('widget')</script> now.",
+        Visibility::public(),
+        Locale::En,
+    )
+    .await;
+    let hits =
+        k.kb().search(&k.anonymous, SearchRequest { text: "widget".into(), ..Default::default() }).await.unwrap().hits;
+    let snippet = &hits[0].snippet_html;
+    assert!(snippet.contains("<b>widget</b>"), "{snippet}");
+    assert!(snippet.contains("&lt;script&gt;") && !snippet.contains("<script"), "{snippet}");
+    assert!(snippet.contains("&amp;"), "{snippet}");
+}
+
+#[tokio::test]
+async fn scheduled_articles_are_found_from_their_time() {
+    let k = Kb::new().await;
+    let f = ArticleForm {
+        category_id: None,
+        kind: ArticleKind::Article,
+        locale: Locale::En,
+        translation_of: None,
+        title: "Holiday hours".into(),
+        body: "holiday".into(),
+        tags: vec![],
+        visibility: Visibility::public(),
+        review_due_at: None,
+    };
+    let a = k.kb().create_article(&k.agent, f).await.unwrap();
+    let at = k.h.now() + chrono::Duration::hours(3);
+    k.kb().publish_article(&k.agent, a.id, 1, Some(at)).await.unwrap();
+    assert!(k.titles(&k.anonymous, "holiday").await.is_empty());
+    k.h.clock.advance(chrono::Duration::hours(3));
+    assert_eq!(k.titles(&k.anonymous, "holiday").await, ["Holiday hours"]);
+}
+
+#[tokio::test]
+async fn archiving_removes_an_article_from_the_index() {
+    let k = Kb::new().await;
+    let a = k.publish("Old pricing", "pricing", Visibility::public(), Locale::En).await;
+    k.kb().archive_article(&k.agent, a.id, a.version).await.unwrap();
+    assert!(k.titles(&k.agent, "pricing").await.is_empty());
+}
+
+#[tokio::test]
+async fn suggest_for_ticket_offers_the_articles_that_answer_it() {
+    let k = Kb::new().await;
+    k.publish(
+        "Printer shows error 42",
+        "Turn the printer off and on; error 42 clears.",
+        Visibility::public(),
+        Locale::En,
+    )
+    .await;
+    k.publish("Changing your email", "Open settings, then email.", Visibility::public(), Locale::En).await;
+    let hits = k.kb().suggest_for_ticket(&k.customer, "printer error", "My printer says error 42 again").await.unwrap();
+    assert_eq!(hits[0].title, "Printer shows error 42");
+}
+
+#[tokio::test]
+async fn the_index_catches_up_on_open_and_keeps_its_position() {
+    let store: Arc<dyn Storage> = Arc::new(MemoryStore::new());
+    let h = Harness::with(store.clone(), Default::default()).await;
+    let (pid, admin) = h.portal_with_admin(PortalMode::Public).await;
+    let dir = tempfile::tempdir().unwrap();
+    // Written by a portal whose index is elsewhere: the one on disk knows nothing of it.
+    let f = ArticleForm {
+        category_id: None,
+        kind: ArticleKind::Article,
+        locale: Locale::En,
+        translation_of: None,
+        title: "Offline article".into(),
+        body: "catch up".into(),
+        tags: vec![],
+        visibility: Visibility::public(),
+        review_due_at: None,
+    };
+    let a = h.portal.knowledge().create_article(&admin, f).await.unwrap();
+    h.portal.knowledge().publish_article(&admin, a.id, 1, None).await.unwrap();
+
+    let open = || async {
+        Portal::builder()
+            .storage_arc(store.clone())
+            .hasher(common::FastHasher)
+            .search(TantivySearch::open(dir.path()).unwrap())
+            .build()
+            .await
+            .unwrap()
+    };
+    let visitor = Principal::anonymous(pid);
+    let portal = open().await;
+    let found = portal.knowledge().search(&visitor, SearchRequest { text: "catch".into(), ..Default::default() });
+    assert_eq!(found.await.unwrap().hits[0].key, article_key(a.id));
+    drop(portal);
+    let position = TantivySearch::open(dir.path()).unwrap().position().await.unwrap();
+    let mut tx = store.begin().await.unwrap();
+    let last = tx.list_kb_changes(0, u32::MAX).await.unwrap().last().unwrap().seq;
+    drop(tx);
+    assert_eq!(position, last, "the commit payload holds the feed position");
+
+    // Reindex from scratch reports progress and finds the same.
+    let portal = open().await;
+    let mut reports = Vec::new();
+    let end = portal.knowledge().reindex(|done, total| reports.push((done, total))).await.unwrap();
+    assert_eq!(end, last);
+    assert_eq!(reports.last(), Some(&(last, last)));
+    let again = portal.knowledge().search(&visitor, SearchRequest { text: "offline".into(), ..Default::default() });
+    assert_eq!(again.await.unwrap().hits.len(), 1);
+}
+
+#[tokio::test]
+async fn search_without_an_index_is_unsupported() {
+    let portal = Portal::builder().storage(MemoryStore::new()).hasher(common::FastHasher).build().await.unwrap();
+    let e = portal
+        .knowledge()
+        .search(&Principal::anonymous(PortalId::new()), SearchRequest { text: "x".into(), ..Default::default() })
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Unsupported);
+}
