@@ -1,9 +1,13 @@
 //! A tour of the access API on the embedded default (SQLite file + argon2id + casbin):
 //! a restricted portal, a sign-up that waits for approval, an admin who approves it, and the
-//! member signing in with a session that validates.
+//! member signing in with a session that validates, a published answer and what each reader's
+//! search finds.
 //!
 //! Run: `cargo run --example quickstart` (data goes to `./data/quickstart`, removed first).
 
+use portal::core::model::{ArticleKind, Locale, Visibility};
+use portal::core::ports::SearchRequest;
+use portal::core::services::knowledge::ArticleForm;
 use portal::prelude::*;
 
 /// Sign in with email and password, as a login form would.
@@ -89,7 +93,34 @@ async fn main() -> anyhow::Result<()> {
         principal.roles
     );
 
-    // 6. Everything above left an audit trail.
+    // 6. The admin publishes two answers, one for customers only; each reader's search finds
+    //    what it may read (the embedded default indexes with tantivy under ./data/quickstart).
+    let kb = portal.knowledge();
+    for (title, body, visibility) in [
+        ("Resetting your password", "Use **Forgot password** on the sign-in page.", Visibility::public()),
+        ("Invoice download", "Customers download invoices and reset billing contacts.", Visibility::customers()),
+    ] {
+        let form = ArticleForm {
+            category_id: None,
+            kind: ArticleKind::Faq,
+            locale: Locale::En,
+            translation_of: None,
+            title: title.into(),
+            body: body.into(),
+            tags: vec!["account".into()],
+            visibility,
+            review_due_at: None,
+        };
+        let draft = kb.create_article(&admin_principal, form).await?;
+        kb.publish_article(&admin_principal, draft.id, draft.version, None).await?;
+    }
+    for (who, reader) in [("visitor", &visitor), ("customer", &principal)] {
+        let results = kb.search(reader, SearchRequest { text: "reset".into(), ..Default::default() }).await?;
+        let titles: Vec<&str> = results.hits.iter().map(|h| h.title.as_str()).collect();
+        println!("search 'reset' as {who}: {titles:?}");
+    }
+
+    // 7. Everything above left an audit trail.
     for e in access.audit_log(&admin_principal, None, 20).await?.iter().rev() {
         println!("audit: {} {} {:?}", e.at.format("%H:%M:%S"), e.action, e.outcome);
     }
