@@ -22,11 +22,14 @@ use tantivy::schema::{
 use tantivy::snippet::SnippetGenerator;
 use tantivy::{DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term};
 
-use crate::analyzer::{self, ANALYZER, WORDS};
+use crate::analyzer::{self, ANALYZER, KANJI, WORDS};
 
 /// How much a title match weighs against a body match (measured on the evaluation sets: 1.0
 /// is best for en, 0.5 for ja by 0.001, 2.5 worse for both).
 const TITLE_BOOST: f32 = 1.0;
+/// How much a single-kanji (or number) match weighs against a bigram match (measured on the ja
+/// set, MRR@10: 1.0 gives 0.900, 1.4 0.902, 2.0 0.901; en is unaffected).
+const KANJI_WEIGHT: f32 = 1.4;
 /// Memory the index writer may use before it flushes a segment.
 const WRITER_MEMORY: usize = 64 * 1024 * 1024;
 /// The longest snippet, in characters.
@@ -49,6 +52,8 @@ struct Fields {
     /// The title's words unstemmed, for autocomplete.
     title_words: Field,
     body: Field,
+    /// Title and body as single kanji and numbers.
+    kanji: Field,
     facets: Field,
 }
 
@@ -74,6 +79,7 @@ fn schema() -> (Schema, Fields) {
         title: b.add_text_field("title", text(ANALYZER).set_stored()),
         title_words: b.add_text_field("title_words", text(WORDS)),
         body: b.add_text_field("body", text(ANALYZER).set_stored()),
+        kanji: b.add_text_field("kanji", text(KANJI)),
         facets: b.add_facet_field("facets", FacetOptions::default()),
     };
     (b.build(), f)
@@ -125,6 +131,7 @@ impl TantivySearch {
     fn with_index(index: Index) -> Result<Self> {
         index.tokenizers().register(ANALYZER, analyzer::analyzer());
         index.tokenizers().register(WORDS, analyzer::words());
+        index.tokenizers().register(KANJI, analyzer::kanji());
         let writer = index.writer(WRITER_MEMORY).map_err(index_error("cannot open the index writer"))?;
         let reader = index
             .reader_builder()
@@ -164,6 +171,8 @@ impl Inner {
         doc.add_text(f.title, &d.title);
         doc.add_text(f.title_words, &d.title);
         doc.add_text(f.body, &d.body);
+        doc.add_text(f.kanji, &d.title);
+        doc.add_text(f.kanji, &d.body);
         doc.add_facet(f.facets, Facet::from_path(["c", category.as_str()]));
         doc.add_facet(f.facets, Facet::from_path(["l", d.locale.as_str()]));
         doc.add_facet(f.facets, Facet::from_path(["k", d.kind.as_str()]));
@@ -275,12 +284,17 @@ impl Inner {
         if terms.is_empty() {
             return None;
         }
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::with_capacity(terms.len() * 2);
+        let kanji: BTreeSet<String> = analyzer::terms_with(&mut analyzer::kanji(), text).into_iter().collect();
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::with_capacity(terms.len() * 2 + kanji.len());
         for t in &terms {
             let title = TermQuery::new(Term::from_field_text(self.f.title, t), IndexRecordOption::WithFreqs);
             let body = TermQuery::new(Term::from_field_text(self.f.body, t), IndexRecordOption::WithFreqs);
             clauses.push((Occur::Should, Box::new(BoostQuery::new(Box::new(title), TITLE_BOOST))));
             clauses.push((Occur::Should, Box::new(body)));
+        }
+        for k in &kanji {
+            let q = TermQuery::new(Term::from_field_text(self.f.kanji, k), IndexRecordOption::WithFreqs);
+            clauses.push((Occur::Should, Box::new(BoostQuery::new(Box::new(q), KANJI_WEIGHT))));
         }
         Some(Box::new(BooleanQuery::new(clauses)))
     }
