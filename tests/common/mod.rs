@@ -86,6 +86,11 @@ impl Harness {
         Self::build(Portal::builder().search(index()), store, config).await
     }
 
+    /// A portal on `store` searching with `index` (say, a `TantivySearch` in a directory).
+    pub async fn with_index(store: Arc<dyn Storage>, index: impl portal::core::ports::SearchIndex) -> Self {
+        Self::build(Portal::builder().search(index), store, AccessConfig::default()).await
+    }
+
     /// A portal whose casbin policy is held in memory, not in `store`, and without a search
     /// index (for a database whose schema predates the policy and knowledge-base tables).
     pub async fn with_memory_policy(store: Arc<dyn Storage>) -> Self {
