@@ -290,3 +290,36 @@ async fn search_without_an_index_is_unsupported() {
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Unsupported);
 }
+
+#[tokio::test]
+async fn searches_are_recorded_and_editors_read_the_knowledge_gaps() {
+    let k = Kb::new().await;
+    let a = k.publish("Router setup", "Configure the router.", Visibility::public(), Locale::En).await;
+    let request = |text: &str| SearchRequest { text: text.into(), ..Default::default() };
+    let found = k.kb().search(&k.anonymous, request("router")).await.unwrap();
+    k.kb().record_click(&k.anonymous, found.search_id.unwrap(), &article_key(a.id)).await.unwrap();
+    k.kb().search(&k.customer, request("ＲＯＵＴＥＲ  ")).await.unwrap();
+    for _ in 0..2 {
+        let none = k.kb().search(&k.anonymous, request("printer jam")).await.unwrap();
+        assert!(none.hits.is_empty() && none.search_id.is_some());
+    }
+    let since = k.h.now() - chrono::Duration::days(30);
+    let report = k.kb().search_report(&k.agent, since, 10).await.unwrap();
+    let rows: Vec<(&str, u64, u64, u64)> =
+        report.iter().map(|s| (s.query.as_str(), s.searches, s.zero_results, s.clicks)).collect();
+    assert_eq!(rows, [("printer jam", 2, 2, 0), ("router", 2, 0, 1)]);
+    let gaps = k.kb().knowledge_gaps(&k.agent, since, 10).await.unwrap();
+    assert_eq!(gaps.iter().map(|s| s.query.as_str()).collect::<Vec<_>>(), ["printer jam"]);
+
+    assert_eq!(k.kb().search_report(&k.customer, since, 10).await.unwrap_err().kind(), ErrorKind::PermissionDenied);
+    let bogus = portal::core::model::SearchEventId::new();
+    assert_eq!(
+        k.kb().record_click(&k.anonymous, bogus, &article_key(a.id)).await.unwrap_err().kind(),
+        ErrorKind::NotFound
+    );
+    let id = found.search_id.unwrap();
+    assert_eq!(k.kb().record_click(&k.anonymous, id, "<script>").await.unwrap_err().kind(), ErrorKind::InvalidInput);
+    // Deflection while writing a ticket is not a search someone typed.
+    k.kb().suggest_for_ticket(&k.customer, "router broken", "help").await.unwrap();
+    assert_eq!(k.kb().search_report(&k.agent, since, 10).await.unwrap().len(), 2);
+}

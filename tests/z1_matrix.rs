@@ -18,10 +18,11 @@ use common::{Harness, GOOD_PASSWORD};
 use portal::core::memory::MemoryStore;
 use portal::core::model::{
     Article, ArticleKind, AuditOutcome, Category, CategoryId, InvitationId, Locale, PolicyRule, PortalId, Principal,
-    Role, SessionId, UserId, Visibility,
+    Role, SearchEventId, SessionId, UserId, Visibility,
 };
+use portal::core::ports::SearchRequest;
 use portal::core::ports::Storage;
-use portal::core::services::knowledge::{ArticleForm, ArticleQuery, CategoryForm};
+use portal::core::services::knowledge::{article_key, ArticleForm, ArticleQuery, CategoryForm};
 use portal::prelude::{ErrorKind, MemberQuery, MemberStatus, PortalMode};
 use std::sync::Arc;
 
@@ -87,9 +88,12 @@ enum Op {
     ListRevisions,
     ReadArticle,
     ListArticles,
+    Search,
+    RecordClick,
+    SearchReport,
 }
 
-const OPS: [Op; 38] = [
+const OPS: [Op; 41] = [
     Op::Approve,
     Op::Reject,
     Op::Suspend,
@@ -128,6 +132,9 @@ const OPS: [Op; 38] = [
     Op::ListRevisions,
     Op::ReadArticle,
     Op::ListArticles,
+    Op::Search,
+    Op::RecordClick,
+    Op::SearchReport,
 ];
 
 impl Op {
@@ -137,9 +144,9 @@ impl Op {
         match self {
             ListMembers | ShowMember | InviteCustomer | GrantCustomer | RevokeCustomer => Who::Agent,
             CreateArticle | EditArticle | PublishArticle | ArchiveArticle | RestoreRevision | MarkReviewed
-            | ListRevisions => Who::Agent,
+            | ListRevisions | SearchReport => Who::Agent,
             ListOwnSessions | RevokeOwnSession | RevokeOtherOwnSessions | ChangeOwnPassword | Logout => Who::Customer,
-            ReadArticle | ListArticles | ListCategories => Who::Anonymous,
+            ReadArticle | ListArticles | ListCategories | Search | RecordClick => Who::Anonymous,
             _ => Who::Admin,
         }
     }
@@ -158,7 +165,9 @@ impl Op {
             | InviteCustomer
             | InviteAgent
             | InviteAdmin => Elsewhere::OwnPortal,
-            CreateCategory | CreateArticle | ListCategories | ListArticles => Elsewhere::OwnPortal,
+            CreateCategory | CreateArticle | ListCategories | ListArticles | Search | SearchReport => {
+                Elsewhere::OwnPortal
+            }
             AddPolicyLine | RemovePolicyLine => Elsewhere::Refused,
             _ => Elsewhere::NotFound,
         }
@@ -179,6 +188,8 @@ struct World {
     /// A public category with a published public article in it.
     category: Category,
     article: Article,
+    /// A search run in A.
+    search: SearchEventId,
     b: PortalId,
     b_admin: Principal,
 }
@@ -199,8 +210,10 @@ impl World {
         let category = kb.create_category(&a_admin, category_form("help")).await.unwrap();
         let draft = kb.create_article(&a_admin, article_form(Some(category.id))).await.unwrap();
         let article = kb.publish_article(&a_admin, draft.id, draft.version, None).await.unwrap();
+        let searched = kb.search(&a_admin, SearchRequest { text: "sign".into(), ..Default::default() }).await.unwrap();
+        let search = searched.search_id.unwrap();
         let (b, b_admin) = h.portal_with_admin(PortalMode::Public).await;
-        World { h, a, a_admin, pending, active, suspended, invitation, session, category, article, b, b_admin }
+        World { h, a, a_admin, pending, active, suspended, invitation, session, category, article, search, b, b_admin }
     }
 
     /// A principal with `who`'s role in `portal` (signed in, except the anonymous visitor).
@@ -227,9 +240,10 @@ impl World {
         let kb = self.h.portal.knowledge();
         let articles = kb.articles(&self.a_admin, ArticleQuery::default()).await.unwrap();
         let categories = kb.categories(&self.a_admin).await.unwrap();
+        let searches = kb.search_report(&self.a_admin, self.h.now() - chrono::Duration::days(1), 100).await.unwrap();
         let changes = access.audit_log(&self.a_admin, None, 1000).await.unwrap();
         let changes: Vec<_> = changes.iter().filter(|e| e.outcome == AuditOutcome::Success).map(|e| e.id).collect();
-        format!("{members:?} {invitations:?} {lines:?} {changes:?} {articles:?} {categories:?}")
+        format!("{members:?} {invitations:?} {lines:?} {changes:?} {articles:?} {categories:?} {searches:?}")
     }
 
     /// Run `op` as `actor`, aimed at portal A's records; `Ok` carries what it returned.
@@ -297,6 +311,15 @@ impl World {
             Op::ListRevisions => kb.revisions(actor, art.id).await.map(|v| format!("{v:?}")),
             Op::ReadArticle => kb.article(actor, art.id).await.map(|a| format!("{a:?}")),
             Op::ListArticles => kb.articles(actor, ArticleQuery::default()).await.map(|p| format!("{p:?}")),
+            Op::Search => {
+                let request = SearchRequest { text: "sign in".into(), facets: true, ..Default::default() };
+                kb.search(actor, request).await.map(|r| format!("{:?} {:?} {:?}", r.hits, r.total, r.facets))
+            }
+            Op::RecordClick => kb.record_click(actor, self.search, &article_key(art.id)).await.map(|()| String::new()),
+            Op::SearchReport => {
+                let since = self.h.now() - chrono::Duration::days(1);
+                kb.search_report(actor, since, 100).await.map(|v| format!("{v:?}"))
+            }
         })
     }
 }

@@ -30,8 +30,10 @@ const TITLE_BOOST: f32 = 1.0;
 /// How much a single-kanji (or number) match weighs against a bigram match (measured on the ja
 /// set, MRR@10: 1.0 gives 0.900, 1.4 0.902, 2.0 0.901; en is unaffected).
 const KANJI_WEIGHT: f32 = 1.4;
-/// Memory the index writer may use before it flushes a segment.
-const WRITER_MEMORY: usize = 64 * 1024 * 1024;
+/// Indexing threads and the memory they may use before flushing a segment: on disk, two
+/// threads with 32 MiB each; in memory (tests, tools), one with tantivy's minimum.
+const DISK_WRITER: (usize, usize) = (2, 64 * 1024 * 1024);
+const MEMORY_WRITER: (usize, usize) = (1, 15 * 1024 * 1024);
 /// The longest snippet, in characters.
 const SNIPPET_CHARS: usize = 200;
 
@@ -120,19 +122,20 @@ impl TantivySearch {
                 .with_context("dir", dir.display())
                 .with_source(e.to_string())
         })?;
-        Self::with_index(index)
+        Self::with_index(index, DISK_WRITER)
     }
 
     /// An index held in memory only.
     pub fn in_memory() -> Result<Self> {
-        Self::with_index(Index::create_in_ram(schema().0))
+        Self::with_index(Index::create_in_ram(schema().0), MEMORY_WRITER)
     }
 
-    fn with_index(index: Index) -> Result<Self> {
+    fn with_index(index: Index, (threads, memory): (usize, usize)) -> Result<Self> {
         index.tokenizers().register(ANALYZER, analyzer::analyzer());
         index.tokenizers().register(WORDS, analyzer::words());
         index.tokenizers().register(KANJI, analyzer::kanji());
-        let writer = index.writer(WRITER_MEMORY).map_err(index_error("cannot open the index writer"))?;
+        let writer =
+            index.writer_with_num_threads(threads, memory).map_err(index_error("cannot open the index writer"))?;
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
@@ -372,7 +375,7 @@ impl Inner {
             (top, total, None)
         };
         let hits = if has_text { self.hits(&searcher, &query, top)? } else { self.hits(&searcher, &EmptyQuery, top)? };
-        Ok(SearchResults { hits, total, facets })
+        Ok(SearchResults { hits, total, facets, ..SearchResults::default() })
     }
 
     fn autocomplete(&self, scope: &SearchScope, prefix: &str, limit: u32) -> Result<Vec<Suggestion>> {

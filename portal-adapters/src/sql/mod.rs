@@ -9,6 +9,7 @@ mod error;
 mod knowledge;
 mod policy;
 mod rows;
+mod search_log;
 mod tx;
 
 use portal_core::model::PortalId;

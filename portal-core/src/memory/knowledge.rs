@@ -5,8 +5,11 @@ use std::collections::{BTreeMap, HashMap};
 
 use super::{already_exists, MemoryTx};
 use crate::error::{Error, Result};
-use crate::model::{Article, ArticleId, ArticleRevision, Category, CategoryId, KbChange, KbEntity, PortalId};
-use crate::ports::KnowledgeStore;
+use crate::model::{
+    Article, ArticleId, ArticleRevision, Category, CategoryId, KbChange, KbEntity, PortalId, QueryStats, SearchEvent,
+    SearchEventId,
+};
+use crate::ports::{KnowledgeStore, SearchLog};
 
 #[derive(Default)]
 pub(super) struct KbState {
@@ -16,6 +19,7 @@ pub(super) struct KbState {
     revisions: BTreeMap<(PortalId, ArticleId, u64), ArticleRevision>,
     /// The feed; the next position is one past the last, so a rolled-back entry leaves no gap.
     changes: BTreeMap<u64, KbChange>,
+    searches: BTreeMap<(PortalId, SearchEventId), SearchEvent>,
 }
 
 #[async_trait]
@@ -132,5 +136,50 @@ impl KnowledgeStore for MemoryTx {
     async fn list_kb_changes(&mut self, after: u64, limit: u32) -> Result<Vec<KbChange>> {
         let s = self.state();
         Ok(s.kb.changes.range(after.saturating_add(1)..).take(limit as usize).map(|(_, c)| *c).collect())
+    }
+}
+
+#[async_trait]
+impl SearchLog for MemoryTx {
+    async fn record_search(&mut self, event: &SearchEvent) -> Result<()> {
+        let key = (event.portal_id, event.id);
+        if self.state().kb.searches.contains_key(&key) {
+            return Err(already_exists("this search is recorded"));
+        }
+        self.write(|s| &mut s.kb.searches, key, Some(event.clone()));
+        Ok(())
+    }
+
+    async fn record_click(&mut self, portal: PortalId, id: SearchEventId, key: &str) -> Result<bool> {
+        let Some(event) = self.state().kb.searches.get(&(portal, id)).cloned() else { return Ok(false) };
+        if event.clicked.is_none() {
+            let clicked = SearchEvent { clicked: Some(key.to_owned()), ..event };
+            self.write(|s| &mut s.kb.searches, (portal, id), Some(clicked));
+        }
+        Ok(true)
+    }
+
+    async fn search_report(
+        &mut self,
+        portal: PortalId,
+        since: chrono::DateTime<chrono::Utc>,
+        limit: u32,
+    ) -> Result<Vec<QueryStats>> {
+        let mut by_query: BTreeMap<String, QueryStats> = BTreeMap::new();
+        for e in self.state().kb.searches.values().filter(|e| e.portal_id == portal && e.at >= since) {
+            let stats = by_query.entry(e.query.clone()).or_insert_with(|| QueryStats {
+                query: e.query.clone(),
+                searches: 0,
+                zero_results: 0,
+                clicks: 0,
+            });
+            stats.searches += 1;
+            stats.zero_results += u64::from(e.hits == 0);
+            stats.clicks += u64::from(e.clicked.is_some());
+        }
+        let mut list: Vec<QueryStats> = by_query.into_values().collect();
+        list.sort_by(|a, b| b.searches.cmp(&a.searches).then_with(|| a.query.cmp(&b.query)));
+        list.truncate(limit as usize);
+        Ok(list)
     }
 }

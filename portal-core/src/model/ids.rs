@@ -90,6 +90,10 @@ id_type!(
     /// Identifies a knowledge-base article or FAQ entry.
     ArticleId
 );
+id_type!(
+    /// Identifies one recorded search.
+    SearchEventId
+);
 
 #[cfg(test)]
 mod tests {

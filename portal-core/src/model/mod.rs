@@ -6,6 +6,7 @@ mod invitation;
 mod kb;
 mod policy;
 mod portal;
+mod search_log;
 mod session;
 mod throttle;
 mod token;
@@ -13,12 +14,14 @@ mod user;
 
 pub use audit::{escape_controls, AuditEvent, AuditOutcome};
 pub use ids::{
-    ArticleId, AuditEventId, CategoryId, InvitationId, OrganizationId, PortalId, SessionId, TokenId, UserId,
+    ArticleId, AuditEventId, CategoryId, InvitationId, OrganizationId, PortalId, SearchEventId, SessionId, TokenId,
+    UserId,
 };
 pub use invitation::Invitation;
 pub use kb::{Article, ArticleKind, ArticleRevision, ArticleStatus, Category, KbChange, KbEntity, Locale, Visibility};
 pub use policy::PolicyRule;
 pub use portal::{validate_slug, Portal, PortalMode};
+pub use search_log::{QueryStats, SearchEvent, SearcherKind};
 pub use session::{Principal, Session};
 pub use throttle::ThrottleState;
 pub use token::{OneTimeToken, TokenPurpose};

@@ -143,6 +143,8 @@ pub mod ops {
     pub const ACCOUNT_MANAGE: (&str, &str) = ("account", "manage");
     /// Write knowledge-base articles: create, edit, publish, archive, restore, see drafts.
     pub const ARTICLE_WRITE: (&str, &str) = ("article", "write");
+    /// Read search analytics (what was searched, what was not found).
+    pub const KB_ANALYTICS: (&str, &str) = ("kb_analytics", "read");
     /// Shape the knowledge base's category tree.
     pub const CATEGORY_MANAGE: (&str, &str) = ("category", "manage");
     /// List, add and remove the portal's own policy lines.

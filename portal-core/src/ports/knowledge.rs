@@ -80,3 +80,32 @@ pub trait KnowledgeStore: Send {
     /// - returns the committed entries with `seq > after`, ascending, at most `limit`.
     async fn list_kb_changes(&mut self, after: u64, limit: u32) -> Result<Vec<KbChange>>;
 }
+
+/// Recorded searches (search analytics).
+#[async_trait]
+pub trait SearchLog: Send {
+    /// # Behavior
+    /// - a recorded search is counted by `search_report`.
+    async fn record_search(&mut self, event: &crate::model::SearchEvent) -> Result<()>;
+
+    /// Note that a result was opened from the search `id`; only the first click counts.
+    /// Returns whether the search exists in the portal.
+    ///
+    /// # Behavior
+    /// - the first click sets `clicked`; later ones keep it; an unknown id, or another portal's,
+    ///   returns `Ok(false)` and changes nothing.
+    async fn record_click(&mut self, portal: PortalId, id: crate::model::SearchEventId, key: &str) -> Result<bool>;
+
+    /// Per query searched at or after `since`: searches, zero-result searches and clicks; most
+    /// searched first (then by query), at most `limit`.
+    ///
+    /// # Behavior
+    /// - counts only this portal's searches since `since`, grouped by query, ordered by
+    ///   searches descending then query.
+    async fn search_report(
+        &mut self,
+        portal: PortalId,
+        since: chrono::DateTime<chrono::Utc>,
+        limit: u32,
+    ) -> Result<Vec<crate::model::QueryStats>>;
+}

@@ -136,6 +136,10 @@ pub struct SearchResults {
     pub total: Total,
     /// Counts per facet value (when asked for).
     pub facets: Option<Facets>,
+    /// The recorded search, to report which result was opened
+    /// (`KnowledgeService::record_click`); set by the knowledge service, not the index.
+    #[serde(default)]
+    pub search_id: Option<crate::model::SearchEventId>,
 }
 
 impl Default for Total {

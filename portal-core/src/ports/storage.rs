@@ -295,6 +295,7 @@ pub trait Transaction:
     + ThrottleStore
     + PolicyStore
     + super::KnowledgeStore
+    + super::SearchLog
     + Send
 {
     /// Make every write of this transaction durable and visible, all together.

@@ -239,3 +239,65 @@ pub async fn kb_z6_other_portal_ids_behave_as_missing(store: Store) {
     assert_eq!(t.get_article(a.id, art.id).await.unwrap(), Some(art));
     assert_eq!(t.get_category(a.id, c.id).await.unwrap(), Some(c));
 }
+
+fn search_event(
+    portal: PortalId,
+    query: &str,
+    hits: u32,
+    at: chrono::DateTime<chrono::Utc>,
+) -> crate::model::SearchEvent {
+    crate::model::SearchEvent {
+        id: crate::model::SearchEventId::new(),
+        portal_id: portal,
+        at,
+        query: query.into(),
+        locale: Some(crate::model::Locale::Ja),
+        searcher: crate::model::SearcherKind::Anonymous,
+        hits,
+        clicked: None,
+    }
+}
+
+/// Searches are counted per query since a time, zero-result ones and clicks apart, most
+/// searched first; another portal's searches are not counted.
+pub async fn search_log_reports_per_query_since(store: Store) {
+    let p = new_portal(&store).await;
+    let other = new_portal(&store).await;
+    let now = fx::now();
+    let old = now - chrono::Duration::days(40);
+    let mut t = tx(&store).await;
+    let first = search_event(p.id, "請求書 再発行", 0, now);
+    t.record_search(&first).await.unwrap();
+    t.record_search(&search_event(p.id, "請求書 再発行", 3, now)).await.unwrap();
+    t.record_search(&search_event(p.id, "請求書 再発行", 0, now)).await.unwrap();
+    t.record_search(&search_event(p.id, "vpn", 2, now)).await.unwrap();
+    t.record_search(&search_event(p.id, "printer", 0, now)).await.unwrap();
+    t.record_search(&search_event(p.id, "printer", 0, old)).await.unwrap();
+    t.record_search(&search_event(other.id, "vpn", 0, now)).await.unwrap();
+    assert!(t.record_click(p.id, first.id, "article:a").await.unwrap());
+    t.commit().await.unwrap();
+    let mut t = tx(&store).await;
+    let report = t.search_report(p.id, now - chrono::Duration::days(30), 10).await.unwrap();
+    let rows: Vec<(&str, u64, u64, u64)> =
+        report.iter().map(|s| (s.query.as_str(), s.searches, s.zero_results, s.clicks)).collect();
+    assert_eq!(rows, [("請求書 再発行", 3, 2, 1), ("printer", 1, 1, 0), ("vpn", 1, 0, 0)]);
+    assert_eq!(t.search_report(p.id, now - chrono::Duration::days(30), 1).await.unwrap().len(), 1, "limit");
+}
+
+/// Only the first click counts; an unknown id, or another portal's, is `false`.
+pub async fn search_log_keeps_the_first_click(store: Store) {
+    let p = new_portal(&store).await;
+    let other = new_portal(&store).await;
+    let e = search_event(p.id, "vpn", 2, fx::now());
+    let mut t = tx(&store).await;
+    t.record_search(&e).await.unwrap();
+    assert!(t.record_click(p.id, e.id, "article:first").await.unwrap());
+    assert!(t.record_click(p.id, e.id, "article:second").await.unwrap());
+    assert!(!t.record_click(other.id, e.id, "article:x").await.unwrap());
+    assert!(!t.record_click(p.id, crate::model::SearchEventId::new(), "article:x").await.unwrap());
+    t.commit().await.unwrap();
+    let mut t = tx(&store).await;
+    let report = t.search_report(p.id, fx::now() - chrono::Duration::hours(1), 10).await.unwrap();
+    assert_eq!(report[0].clicks, 1);
+    assert!(t.search_report(other.id, fx::now() - chrono::Duration::hours(1), 10).await.unwrap().is_empty());
+}

@@ -106,6 +106,8 @@ macro_rules! __storage_conformance_list {
             kb_revisions_list_in_version_order,
             kb_change_feed_is_gapless_in_commit_order,
             kb_z6_other_portal_ids_behave_as_missing,
+            search_log_reports_per_query_since,
+            search_log_keeps_the_first_click,
         );
     };
 }

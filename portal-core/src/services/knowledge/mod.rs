@@ -8,6 +8,7 @@
 //! label and every category above it. Every change is written with its revision, its audit
 //! event and its change-feed entry (what the search index follows) in one transaction.
 
+mod analytics;
 mod articles;
 mod categories;
 mod forms;
@@ -15,6 +16,7 @@ mod render;
 mod scope;
 mod search;
 
+pub use analytics::normalize_query;
 pub use articles::ArticlePage;
 pub use forms::{ArticleForm, ArticleQuery, CategoryForm};
 pub use render::{escape_html, render_markdown};

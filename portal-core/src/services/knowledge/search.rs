@@ -20,7 +20,7 @@ pub fn article_key(id: ArticleId) -> String {
     format!("article:{id}")
 }
 
-fn article_of_key(key: &str) -> Option<ArticleId> {
+pub(super) fn article_of_key(key: &str) -> Option<ArticleId> {
     key.strip_prefix("article:").and_then(|id| id.parse().ok())
 }
 
@@ -126,7 +126,13 @@ impl KnowledgeService {
 
     /// Search the knowledge base as `who` (anonymous visitors included). Only what `who` may
     /// read is ever found, counted or suggested.
+    /// The search is recorded for analytics (see [`KnowledgeService::knowledge_gaps`]); pass
+    /// the returned `search_id` to [`KnowledgeService::record_click`] when a result is opened.
     pub async fn search(&self, who: &Principal, request: SearchRequest) -> Result<SearchResults> {
+        self.search_as(who, request, true).await
+    }
+
+    async fn search_as(&self, who: &Principal, request: SearchRequest, record: bool) -> Result<SearchResults> {
         let scope = self.read_scope(who).await?;
         let mut results = self.index()?.search(&scope.search_scope(), &request).await?;
         let dropped = self.keep_visible(&scope, &mut results.hits).await?;
@@ -135,6 +141,10 @@ impl KnowledgeService {
             self.sync_index().await?;
             results = self.index()?.search(&scope.search_scope(), &request).await?;
             self.keep_visible(&scope, &mut results.hits).await?;
+        }
+        if record {
+            results.search_id =
+                self.record_search(who, scope.is_editor(), &request.text, request.locale, results.hits.len()).await;
         }
         Ok(results)
     }
@@ -156,11 +166,12 @@ impl KnowledgeService {
         Ok(hits)
     }
 
-    /// Deflection: the articles most likely to answer a ticket being written.
+    /// Deflection: the articles most likely to answer a ticket being written (not recorded as
+    /// a search: a ticket draft is not a query someone typed).
     pub async fn suggest_for_ticket(&self, who: &Principal, subject: &str, body: &str) -> Result<Vec<SearchHit>> {
         let body: String = body.chars().take(1000).collect();
         let request = SearchRequest { text: format!("{subject} {subject} {body}"), limit: 5, ..Default::default() };
-        Ok(self.search(who, request).await?.hits)
+        Ok(self.search_as(who, request, false).await?.hits)
     }
 
     /// Drop hits `who` may not read by storage's current word (K2); returns how many.
