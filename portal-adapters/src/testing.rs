@@ -56,6 +56,16 @@ pub async fn postgres_store() -> Option<PostgresStore> {
     postgres_store_in(run_schema()).await
 }
 
+/// A store in a schema of its own (this run's schema plus a counter), or `None` without a
+/// configured server. PostgreSQL's serializable isolation tracks reads per table: tests sharing
+/// tables refuse each other's transactions now and then (a retryable refusal the services
+/// re-run, but a conformance test checks one transaction at a time), so each gets its own.
+pub async fn postgres_store_isolated() -> Option<PostgresStore> {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, Ordering::SeqCst);
+    postgres_store_in(&format!("{}_{n}", run_schema())).await
+}
+
 /// Like [`postgres_store`], in a schema of the caller's choosing (a child process of a test
 /// passes its parent's [`run_schema`] here to share its data).
 ///
