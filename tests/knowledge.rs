@@ -387,3 +387,31 @@ async fn customers_do_not_write_and_agents_do_not_shape_categories() {
         ErrorKind::PermissionDenied
     );
 }
+
+#[tokio::test]
+async fn readers_view_and_rate_articles_and_editors_read_it() {
+    let k = Kb::new().await;
+    let a = k.published("Reset", Visibility::public(), None).await;
+    let internal = k.published("Staff only", Visibility::internal(), None).await;
+    k.kb().record_view(&k.anonymous, a.id).await.unwrap();
+    k.kb().record_view(&k.customer, a.id).await.unwrap();
+    k.kb().give_feedback(&k.customer, a.id, false, "Step 2 is unclear").await.unwrap();
+    k.kb().give_feedback(&k.customer, a.id, true, "Found it, thanks").await.unwrap();
+    k.kb().give_feedback(&k.anonymous, a.id, true, "").await.unwrap();
+    let stats = k.kb().article_stats(&k.agent, a.id).await.unwrap();
+    assert_eq!((stats.views, stats.helpful, stats.not_helpful), (2, 2, 0), "a member's answer counts once");
+    let comments: Vec<String> =
+        k.kb().article_feedback(&k.agent, a.id, 10).await.unwrap().into_iter().map(|f| f.comment).collect();
+    assert_eq!(comments, ["", "Found it, thanks"]);
+
+    // What a reader may not read, it cannot view or rate either.
+    assert_eq!(k.kb().record_view(&k.customer, internal.id).await.unwrap_err().kind(), ErrorKind::NotFound);
+    assert_eq!(
+        k.kb().give_feedback(&k.anonymous, internal.id, true, "").await.unwrap_err().kind(),
+        ErrorKind::NotFound
+    );
+    assert_eq!(k.kb().article_stats(&k.customer, a.id).await.unwrap_err().kind(), ErrorKind::PermissionDenied);
+    let long = "x".repeat(2001);
+    assert_eq!(k.kb().give_feedback(&k.customer, a.id, true, &long).await.unwrap_err().kind(), ErrorKind::InvalidInput);
+    assert_eq!(k.kb().article_stats(&k.agent, internal.id).await.unwrap().views, 0);
+}

@@ -91,9 +91,13 @@ enum Op {
     Search,
     RecordClick,
     SearchReport,
+    RecordView,
+    GiveFeedback,
+    ArticleStats,
+    ArticleFeedback,
 }
 
-const OPS: [Op; 41] = [
+const OPS: [Op; 45] = [
     Op::Approve,
     Op::Reject,
     Op::Suspend,
@@ -135,6 +139,10 @@ const OPS: [Op; 41] = [
     Op::Search,
     Op::RecordClick,
     Op::SearchReport,
+    Op::RecordView,
+    Op::GiveFeedback,
+    Op::ArticleStats,
+    Op::ArticleFeedback,
 ];
 
 impl Op {
@@ -144,9 +152,11 @@ impl Op {
         match self {
             ListMembers | ShowMember | InviteCustomer | GrantCustomer | RevokeCustomer => Who::Agent,
             CreateArticle | EditArticle | PublishArticle | ArchiveArticle | RestoreRevision | MarkReviewed
-            | ListRevisions | SearchReport => Who::Agent,
+            | ListRevisions | SearchReport | ArticleStats | ArticleFeedback => Who::Agent,
             ListOwnSessions | RevokeOwnSession | RevokeOtherOwnSessions | ChangeOwnPassword | Logout => Who::Customer,
-            ReadArticle | ListArticles | ListCategories | Search | RecordClick => Who::Anonymous,
+            ReadArticle | ListArticles | ListCategories | Search | RecordClick | RecordView | GiveFeedback => {
+                Who::Anonymous
+            }
             _ => Who::Admin,
         }
     }
@@ -241,9 +251,10 @@ impl World {
         let articles = kb.articles(&self.a_admin, ArticleQuery::default()).await.unwrap();
         let categories = kb.categories(&self.a_admin).await.unwrap();
         let searches = kb.search_report(&self.a_admin, self.h.now() - chrono::Duration::days(1), 100).await.unwrap();
+        let stats = kb.article_stats(&self.a_admin, self.article.id).await.unwrap();
         let changes = access.audit_log(&self.a_admin, None, 1000).await.unwrap();
         let changes: Vec<_> = changes.iter().filter(|e| e.outcome == AuditOutcome::Success).map(|e| e.id).collect();
-        format!("{members:?} {invitations:?} {lines:?} {changes:?} {articles:?} {categories:?} {searches:?}")
+        format!("{members:?} {invitations:?} {lines:?} {changes:?} {articles:?} {categories:?} {searches:?} {stats:?}")
     }
 
     /// Run `op` as `actor`, aimed at portal A's records; `Ok` carries what it returned.
@@ -316,6 +327,10 @@ impl World {
                 kb.search(actor, request).await.map(|r| format!("{:?} {:?} {:?}", r.hits, r.total, r.facets))
             }
             Op::RecordClick => kb.record_click(actor, self.search, &article_key(art.id)).await.map(|()| String::new()),
+            Op::RecordView => kb.record_view(actor, art.id).await.map(|()| String::new()),
+            Op::GiveFeedback => kb.give_feedback(actor, art.id, true, "thanks").await.map(|()| String::new()),
+            Op::ArticleStats => kb.article_stats(actor, art.id).await.map(|s| format!("{s:?}")),
+            Op::ArticleFeedback => kb.article_feedback(actor, art.id, 10).await.map(|v| format!("{v:?}")),
             Op::SearchReport => {
                 let since = self.h.now() - chrono::Duration::days(1);
                 kb.search_report(actor, since, 100).await.map(|v| format!("{v:?}"))

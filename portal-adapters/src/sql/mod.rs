@@ -6,6 +6,7 @@
 //! front-end modules.
 
 mod error;
+mod feedback;
 mod knowledge;
 mod policy;
 mod rows;

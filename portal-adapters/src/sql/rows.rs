@@ -32,7 +32,7 @@ pub(super) fn get<'r, T: sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any>>(ro
 }
 
 /// A boolean column: `BOOLEAN` on PostgreSQL, an integer 0 / 1 on SQLite.
-fn flag(row: &AnyRow, col: &str) -> Result<bool> {
+pub(super) fn flag(row: &AnyRow, col: &str) -> Result<bool> {
     match row.try_get::<bool, _>(col) {
         Ok(b) => Ok(b),
         Err(_) => Ok(get::<i64>(row, col)? != 0),

@@ -6,10 +6,10 @@ use std::collections::{BTreeMap, HashMap};
 use super::{already_exists, MemoryTx};
 use crate::error::{Error, Result};
 use crate::model::{
-    Article, ArticleId, ArticleRevision, Category, CategoryId, KbChange, KbEntity, PortalId, QueryStats, SearchEvent,
-    SearchEventId,
+    Article, ArticleFeedback, ArticleId, ArticleRevision, ArticleStats, Category, CategoryId, KbChange, KbEntity,
+    PortalId, QueryStats, SearchEvent, SearchEventId,
 };
-use crate::ports::{KnowledgeStore, SearchLog};
+use crate::ports::{ArticleFeedbackStore, KnowledgeStore, SearchLog};
 
 #[derive(Default)]
 pub(super) struct KbState {
@@ -20,6 +20,9 @@ pub(super) struct KbState {
     /// The feed; the next position is one past the last, so a rolled-back entry leaves no gap.
     changes: BTreeMap<u64, KbChange>,
     searches: BTreeMap<(PortalId, SearchEventId), SearchEvent>,
+    views: HashMap<(PortalId, ArticleId), u64>,
+    /// Answers by article and a running number (so the newest is last).
+    feedback: BTreeMap<(PortalId, ArticleId, u64), ArticleFeedback>,
 }
 
 #[async_trait]
@@ -181,5 +184,62 @@ impl SearchLog for MemoryTx {
         list.sort_by(|a, b| b.searches.cmp(&a.searches).then_with(|| a.query.cmp(&b.query)));
         list.truncate(limit as usize);
         Ok(list)
+    }
+}
+
+#[async_trait]
+impl ArticleFeedbackStore for MemoryTx {
+    async fn record_article_view(&mut self, portal: PortalId, article: ArticleId) -> Result<()> {
+        let views = self.state().kb.views.get(&(portal, article)).copied().unwrap_or(0);
+        self.write(|s| &mut s.kb.views, (portal, article), Some(views + 1));
+        Ok(())
+    }
+
+    async fn put_article_feedback(&mut self, feedback: &ArticleFeedback) -> Result<()> {
+        let (portal, article) = (feedback.portal_id, feedback.article_id);
+        let range = (portal, article, 0)..=(portal, article, u64::MAX);
+        let (earlier, next) = {
+            let s = self.state();
+            let earlier = feedback
+                .user_id
+                .and_then(|u| s.kb.feedback.range(range.clone()).find(|(_, f)| f.user_id == Some(u)).map(|(k, _)| *k));
+            let next = s.kb.feedback.range(range).next_back().map_or(0, |((_, _, n), _)| n + 1);
+            (earlier, next)
+        };
+        if let Some(key) = earlier {
+            self.write(|s| &mut s.kb.feedback, key, None::<ArticleFeedback>);
+        }
+        self.write(|s| &mut s.kb.feedback, (portal, article, next), Some(feedback.clone()));
+        Ok(())
+    }
+
+    async fn article_stats(&mut self, portal: PortalId, article: ArticleId) -> Result<ArticleStats> {
+        let s = self.state();
+        let mut stats =
+            ArticleStats { views: s.kb.views.get(&(portal, article)).copied().unwrap_or(0), ..ArticleStats::default() };
+        for f in s.kb.feedback.range((portal, article, 0)..=(portal, article, u64::MAX)).map(|(_, f)| f) {
+            if f.helpful {
+                stats.helpful += 1;
+            } else {
+                stats.not_helpful += 1;
+            }
+        }
+        Ok(stats)
+    }
+
+    async fn list_article_feedback(
+        &mut self,
+        portal: PortalId,
+        article: ArticleId,
+        limit: u32,
+    ) -> Result<Vec<ArticleFeedback>> {
+        let s = self.state();
+        Ok(s.kb
+            .feedback
+            .range((portal, article, 0)..=(portal, article, u64::MAX))
+            .rev()
+            .take(limit as usize)
+            .map(|(_, f)| f.clone())
+            .collect())
     }
 }

@@ -265,6 +265,34 @@ pub struct KbChange {
     pub entity: KbEntity,
 }
 
+/// A reader's answer to "was this helpful?", with an optional comment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArticleFeedback {
+    /// The portal.
+    pub portal_id: PortalId,
+    /// The article.
+    pub article_id: ArticleId,
+    /// Who answered (`None`: an anonymous visitor). A member's later answer replaces the earlier.
+    pub user_id: Option<UserId>,
+    /// Whether it helped.
+    pub helpful: bool,
+    /// What the reader added (may be empty; at most 2,000 characters).
+    pub comment: String,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+/// How an article is used.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArticleStats {
+    /// Times it was viewed.
+    pub views: u64,
+    /// Answers "helpful".
+    pub helpful: u64,
+    /// Answers "not helpful".
+    pub not_helpful: u64,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

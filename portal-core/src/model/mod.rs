@@ -18,7 +18,10 @@ pub use ids::{
     UserId,
 };
 pub use invitation::Invitation;
-pub use kb::{Article, ArticleKind, ArticleRevision, ArticleStatus, Category, KbChange, KbEntity, Locale, Visibility};
+pub use kb::{
+    Article, ArticleFeedback, ArticleKind, ArticleRevision, ArticleStats, ArticleStatus, Category, KbChange, KbEntity,
+    Locale, Visibility,
+};
 pub use policy::PolicyRule;
 pub use portal::{validate_slug, Portal, PortalMode};
 pub use search_log::{QueryStats, SearchEvent, SearcherKind};

@@ -109,3 +109,36 @@ pub trait SearchLog: Send {
         limit: u32,
     ) -> Result<Vec<crate::model::QueryStats>>;
 }
+
+/// How articles are used: views and "was this helpful?" answers.
+#[async_trait]
+pub trait ArticleFeedbackStore: Send {
+    /// Count one view of the article.
+    ///
+    /// # Behavior
+    /// - each call adds one to the article's `views`; other articles and portals are untouched.
+    async fn record_article_view(&mut self, portal: PortalId, article: ArticleId) -> Result<()>;
+
+    /// Store an answer. A member's answer replaces their earlier one on the same article; an
+    /// anonymous answer is always added.
+    ///
+    /// # Behavior
+    /// - a member answering twice is counted once, as the later answer; anonymous answers all
+    ///   count; answers are listed newest first.
+    async fn put_article_feedback(&mut self, feedback: &crate::model::ArticleFeedback) -> Result<()>;
+
+    /// # Behavior
+    /// - an article without views or answers has all-zero stats; another portal's article too.
+    async fn article_stats(&mut self, portal: PortalId, article: ArticleId) -> Result<crate::model::ArticleStats>;
+
+    /// The article's answers, newest first, at most `limit`.
+    ///
+    /// # Behavior
+    /// - lists only this article's answers in this portal, newest first.
+    async fn list_article_feedback(
+        &mut self,
+        portal: PortalId,
+        article: ArticleId,
+        limit: u32,
+    ) -> Result<Vec<crate::model::ArticleFeedback>>;
+}

@@ -12,7 +12,7 @@ mod storage;
 pub use authorizer::{ops, Authorizer, Item, Probe};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use hasher::{PasswordHasher, Verification};
-pub use knowledge::{KnowledgeStore, SearchLog};
+pub use knowledge::{ArticleFeedbackStore, KnowledgeStore, SearchLog};
 pub use password_list::{NoBlocklist, PasswordBlocklist};
 pub use search::{
     Facets, IndexChange, SearchDocument, SearchHit, SearchIndex, SearchRequest, SearchResults, SearchScope, Suggestion,

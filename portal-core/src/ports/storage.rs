@@ -296,6 +296,7 @@ pub trait Transaction:
     + PolicyStore
     + super::KnowledgeStore
     + super::SearchLog
+    + super::ArticleFeedbackStore
     + Send
 {
     /// Make every write of this transaction durable and visible, all together.

@@ -301,3 +301,69 @@ pub async fn search_log_keeps_the_first_click(store: Store) {
     assert_eq!(report[0].clicks, 1);
     assert!(t.search_report(other.id, fx::now() - chrono::Duration::hours(1), 10).await.unwrap().is_empty());
 }
+
+async fn stored_article(store: &Store, portal: PortalId) -> crate::model::Article {
+    let a = fx::article(portal);
+    let mut t = tx(store).await;
+    t.insert_article(&a).await.unwrap();
+    t.commit().await.unwrap();
+    a
+}
+
+fn answer(
+    a: &crate::model::Article,
+    user: Option<crate::model::UserId>,
+    helpful: bool,
+    comment: &str,
+) -> crate::model::ArticleFeedback {
+    crate::model::ArticleFeedback {
+        portal_id: a.portal_id,
+        article_id: a.id,
+        user_id: user,
+        helpful,
+        comment: comment.into(),
+        at: fx::now(),
+    }
+}
+
+/// Views add up per article; other articles and portals stay at zero.
+pub async fn article_views_add_up_per_article(store: Store) {
+    let p = new_portal(&store).await;
+    let other = new_portal(&store).await;
+    let a = stored_article(&store, p.id).await;
+    let b = stored_article(&store, p.id).await;
+    let mut t = tx(&store).await;
+    for _ in 0..3 {
+        t.record_article_view(p.id, a.id).await.unwrap();
+    }
+    t.commit().await.unwrap();
+    let mut t = tx(&store).await;
+    t.record_article_view(p.id, a.id).await.unwrap();
+    t.commit().await.unwrap();
+    let mut t = tx(&store).await;
+    assert_eq!(t.article_stats(p.id, a.id).await.unwrap().views, 4);
+    assert_eq!(t.article_stats(p.id, b.id).await.unwrap(), crate::model::ArticleStats::default());
+    assert_eq!(t.article_stats(other.id, a.id).await.unwrap(), crate::model::ArticleStats::default());
+}
+
+/// A member's second answer replaces the first; anonymous answers all count; newest first.
+pub async fn article_feedback_counts_a_member_once(store: Store) {
+    let p = new_portal(&store).await;
+    let other = new_portal(&store).await;
+    let a = stored_article(&store, p.id).await;
+    let member = crate::model::UserId::new();
+    let mut t = tx(&store).await;
+    t.put_article_feedback(&answer(&a, Some(member), false, "unclear")).await.unwrap();
+    t.put_article_feedback(&answer(&a, None, true, "")).await.unwrap();
+    t.put_article_feedback(&answer(&a, None, true, "thanks")).await.unwrap();
+    t.put_article_feedback(&answer(&a, Some(member), true, "now it works")).await.unwrap();
+    t.commit().await.unwrap();
+    let mut t = tx(&store).await;
+    let stats = t.article_stats(p.id, a.id).await.unwrap();
+    assert_eq!((stats.helpful, stats.not_helpful), (3, 0));
+    let comments: Vec<String> =
+        t.list_article_feedback(p.id, a.id, 10).await.unwrap().into_iter().map(|f| f.comment).collect();
+    assert_eq!(comments, ["now it works", "thanks", ""]);
+    assert_eq!(t.list_article_feedback(p.id, a.id, 1).await.unwrap().len(), 1);
+    assert!(t.list_article_feedback(other.id, a.id, 10).await.unwrap().is_empty());
+}

@@ -108,6 +108,8 @@ macro_rules! __storage_conformance_list {
             kb_z6_other_portal_ids_behave_as_missing,
             search_log_reports_per_query_since,
             search_log_keeps_the_first_click,
+            article_views_add_up_per_article,
+            article_feedback_counts_a_member_once,
         );
     };
 }

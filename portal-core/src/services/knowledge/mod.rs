@@ -11,6 +11,7 @@
 mod analytics;
 mod articles;
 mod categories;
+mod feedback;
 mod forms;
 mod render;
 mod scope;
@@ -18,6 +19,7 @@ mod search;
 
 pub use analytics::normalize_query;
 pub use articles::ArticlePage;
+pub use feedback::MAX_COMMENT_CHARS;
 pub use forms::{ArticleForm, ArticleQuery, CategoryForm};
 pub use render::{escape_html, render_markdown};
 pub use scope::ReadScope;
