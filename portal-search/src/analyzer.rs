@@ -115,6 +115,16 @@ fn units(text: &str) -> Vec<Unit> {
     let mut out: Vec<Unit> = Vec::with_capacity(text.len());
     for (from, original) in text.char_indices() {
         let to = from + original.len_utf8();
+        // Fast paths: ASCII, and the kana and kanji blocks, are their own NFKC form.
+        if original.is_ascii() {
+            out.push(Unit { c: original.to_ascii_lowercase(), from, to });
+            continue;
+        }
+        if matches!(original, '\u{3041}'..='\u{3096}' | '\u{30A1}'..='\u{30FA}' | '\u{30FC}' | '\u{4E00}'..='\u{9FFF}')
+        {
+            out.push(Unit { c: original, from, to });
+            continue;
+        }
         for c in std::iter::once(original).nfkc().flat_map(char::to_lowercase) {
             if matches!(c, '\u{3099}' | '\u{309A}') {
                 if let Some(last) = out.last_mut() {

@@ -145,6 +145,17 @@ impl TantivySearch {
         Ok(TantivySearch { inner: Arc::new(Inner { index, reader, writer: Mutex::new(writer), f }) })
     }
 
+    /// The tantivy index itself, for tools and side-by-side benchmarks against raw tantivy.
+    pub fn tantivy_index(&self) -> &Index {
+        &self.inner.index
+    }
+
+    /// The scored part of every search for `text` (what the words match, before any scope or
+    /// narrowing), for benchmarks that run the same query on raw tantivy.
+    pub fn text_query(&self, text: &str) -> Option<Box<dyn Query>> {
+        self.inner.text_query(text)
+    }
+
     /// Run `work` on the blocking pool (tantivy does file I/O and CPU-heavy work).
     async fn blocking<T: Send + 'static>(&self, work: impl FnOnce(&Inner) -> Result<T> + Send + 'static) -> Result<T> {
         let inner = self.inner.clone();
