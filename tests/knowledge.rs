@@ -4,35 +4,12 @@
 mod common;
 
 use chrono::Duration;
-use common::Harness;
-use portal::core::model::{
-    ArticleKind, ArticleStatus, Category, KbEntity, Locale, PolicyRule, PortalId, Principal, Role, Visibility,
-};
-use portal::core::services::knowledge::{ArticleForm, ArticleQuery, CategoryForm, KnowledgeService};
+use common::kb::{form, Kb};
+use portal::core::model::{ArticleStatus, Category, KbEntity, Locale, PolicyRule, Principal, Role, Visibility};
+use portal::core::services::knowledge::{ArticleForm, ArticleQuery, CategoryForm};
 use portal::prelude::{ErrorKind, PortalMode};
 
-struct Kb {
-    h: Harness,
-    pid: PortalId,
-    admin: Principal,
-    agent: Principal,
-    customer: Principal,
-    anonymous: Principal,
-}
-
 impl Kb {
-    async fn new() -> Kb {
-        let h = Harness::memory().await;
-        let (pid, admin) = h.portal_with_admin(PortalMode::Public).await;
-        let agent = h.invited(pid, &admin, "agent@example.org", Role::agent()).await;
-        let customer = h.member(pid, &admin, "customer@example.org").await;
-        Kb { h, pid, admin, agent, customer, anonymous: Principal::anonymous(pid) }
-    }
-
-    fn kb(&self) -> &KnowledgeService {
-        self.h.portal.knowledge()
-    }
-
     async fn category(&self, parent: Option<&Category>, slug: &str, visibility: Visibility) -> Category {
         let form = CategoryForm {
             parent_id: parent.map(|c| c.id),
@@ -78,20 +55,6 @@ impl Kb {
         }
         assert_eq!(listed, read, "the list and single reads agree");
         listed
-    }
-}
-
-fn form(title: &str) -> ArticleForm {
-    ArticleForm {
-        category_id: None,
-        kind: ArticleKind::Article,
-        locale: Locale::En,
-        translation_of: None,
-        title: title.into(),
-        body: format!("About **{title}**."),
-        tags: vec!["Help".into(), "help".into(), " Billing ".into()],
-        visibility: Visibility::public(),
-        review_due_at: None,
     }
 }
 

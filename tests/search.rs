@@ -4,51 +4,21 @@
 
 mod common;
 
+use common::kb::{form, Kb};
 use common::Harness;
 use portal::core::memory::MemoryStore;
-use portal::core::model::{Article, ArticleKind, Locale, PortalId, Principal, Role, Visibility};
+use portal::core::model::{Article, ArticleKind, Locale, PortalId, Principal, Visibility};
 use portal::core::ports::{SearchIndex, SearchRequest, Storage};
-use portal::core::services::knowledge::{article_key, ArticleForm, CategoryForm, KnowledgeService};
+use portal::core::services::knowledge::{article_key, ArticleForm, CategoryForm};
 use portal::prelude::{ErrorKind, PortalMode};
 use portal::search::TantivySearch;
 use portal::Portal;
 use std::sync::Arc;
 
-struct Kb {
-    h: Harness,
-    pid: PortalId,
-    agent: Principal,
-    customer: Principal,
-    anonymous: Principal,
-}
-
 impl Kb {
-    async fn new() -> Kb {
-        let h = Harness::memory().await;
-        let (pid, admin) = h.portal_with_admin(PortalMode::Public).await;
-        let agent = h.invited(pid, &admin, "agent@example.org", Role::admin()).await;
-        let customer = h.member(pid, &admin, "customer@example.org").await;
-        Kb { h, pid, agent, customer, anonymous: Principal::anonymous(pid) }
-    }
-
-    fn kb(&self) -> &KnowledgeService {
-        self.h.portal.knowledge()
-    }
-
     async fn publish(&self, title: &str, body: &str, label: Visibility, locale: Locale) -> Article {
-        let f = ArticleForm {
-            category_id: None,
-            kind: ArticleKind::Article,
-            locale,
-            translation_of: None,
-            title: title.into(),
-            body: body.into(),
-            tags: vec!["help".into()],
-            visibility: label,
-            review_due_at: None,
-        };
-        let a = self.kb().create_article(&self.agent, f).await.unwrap();
-        self.kb().publish_article(&self.agent, a.id, a.version, None).await.unwrap()
+        let tags = vec!["help".into()];
+        self.publish_form(ArticleForm { body: body.into(), visibility: label, locale, tags, ..form(title) }).await
     }
 
     async fn titles(&self, who: &Principal, text: &str) -> Vec<String> {
@@ -118,7 +88,7 @@ async fn k2_a_flip_to_internal_is_hidden_before_the_index_catches_up() {
 #[tokio::test]
 async fn k3_articles_under_a_hidden_category_are_not_found() {
     let k = Kb::new().await;
-    let admin = k.agent.clone();
+    let admin = k.admin.clone();
     let form = |slug: &str, label: Visibility, parent| CategoryForm {
         parent_id: parent,
         name: slug.into(),

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod authorizers;
+pub mod kb;
 pub mod races;
 
 use async_trait::async_trait;

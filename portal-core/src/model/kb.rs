@@ -243,6 +243,26 @@ pub struct ArticleRevision {
     pub note: String,
 }
 
+impl ArticleRevision {
+    /// The revision recording `article` as it stands, made by `edited_by`.
+    pub fn of(article: &Article, edited_by: Option<UserId>, note: impl Into<String>) -> Self {
+        ArticleRevision {
+            portal_id: article.portal_id,
+            article_id: article.id,
+            version: article.version,
+            title: article.title.clone(),
+            body: article.body.clone(),
+            tags: article.tags.clone(),
+            visibility: article.visibility.clone(),
+            category_id: article.category_id,
+            status: article.status,
+            edited_by,
+            edited_at: article.updated_at,
+            note: note.into(),
+        }
+    }
+}
+
 /// What changed in a knowledge base, for whoever follows it (the search indexer).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "entity", content = "id", rename_all = "snake_case")]

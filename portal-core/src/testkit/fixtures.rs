@@ -168,18 +168,5 @@ pub fn article(portal: crate::model::PortalId) -> crate::model::Article {
 
 /// The revision recording `article` as it stands.
 pub fn revision(article: &crate::model::Article, note: &str) -> crate::model::ArticleRevision {
-    crate::model::ArticleRevision {
-        portal_id: article.portal_id,
-        article_id: article.id,
-        version: article.version,
-        title: article.title.clone(),
-        body: article.body.clone(),
-        tags: article.tags.clone(),
-        visibility: article.visibility.clone(),
-        category_id: article.category_id,
-        status: article.status,
-        edited_by: article.author_id,
-        edited_at: article.updated_at,
-        note: note.into(),
-    }
+    crate::model::ArticleRevision::of(article, article.author_id, note)
 }

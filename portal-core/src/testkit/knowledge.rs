@@ -3,22 +3,9 @@
 use std::collections::BTreeSet;
 
 use super::fixtures as fx;
-use super::storage::Store;
+use super::storage::{new_portal, tx, Store};
 use crate::error::ErrorKind;
-use crate::model::{ArticleId, ArticleStatus, KbEntity, Portal, PortalId, Visibility};
-use crate::ports::Transaction;
-
-async fn tx(store: &Store) -> Box<dyn Transaction> {
-    store.begin().await.expect("begin")
-}
-
-async fn new_portal(store: &Store) -> Portal {
-    let p = fx::portal();
-    let mut t = tx(store).await;
-    t.insert_portal(&p).await.expect("insert portal");
-    t.commit().await.expect("commit");
-    p
-}
+use crate::model::{ArticleId, ArticleStatus, KbEntity, PortalId, Visibility};
 
 /// A category inserted reads back unchanged and is listed; a second one with its slug is
 /// `AlreadyExists`.

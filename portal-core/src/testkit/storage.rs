@@ -12,11 +12,11 @@ use crate::ports::{Storage, Transaction};
 /// The store under test.
 pub type Store = Arc<dyn Storage>;
 
-async fn tx(store: &Store) -> Box<dyn Transaction> {
+pub(super) async fn tx(store: &Store) -> Box<dyn Transaction> {
     store.begin().await.expect("begin")
 }
 
-async fn new_portal(store: &Store) -> Portal {
+pub(super) async fn new_portal(store: &Store) -> Portal {
     let p = fx::portal();
     let mut t = tx(store).await;
     t.insert_portal(&p).await.expect("insert portal");

@@ -35,24 +35,6 @@ fn content(form: &ArticleForm) -> Result<Content> {
     })
 }
 
-/// The revision recording `article` as it now stands.
-fn revision_of(article: &Article, who: &Principal, note: String) -> ArticleRevision {
-    ArticleRevision {
-        portal_id: article.portal_id,
-        article_id: article.id,
-        version: article.version,
-        title: article.title.clone(),
-        body: article.body.clone(),
-        tags: article.tags.clone(),
-        visibility: article.visibility.clone(),
-        category_id: article.category_id,
-        status: article.status,
-        edited_by: who.user_id,
-        edited_at: article.updated_at,
-        note,
-    }
-}
-
 async fn check_category(tx: &mut dyn Transaction, who: &Principal, form: &ArticleForm) -> Result<()> {
     match form.category_id {
         Some(c) if !category_exists(tx, who.portal_id, c).await? => Err(Error::invalid_input("no such category")),
@@ -110,7 +92,7 @@ impl KnowledgeService {
             version: 1,
         };
         tx.insert_article(&article).await?;
-        tx.insert_article_revision(&revision_of(&article, who, "created".into())).await?;
+        tx.insert_article_revision(&ArticleRevision::of(&article, who.user_id, "created")).await?;
         let event = AuditEvent::new(who, now, "kb.article_created", AuditOutcome::Success).target(id);
         self.finish(tx, who, event, KbEntity::Article(id)).await?;
         Ok(article)
@@ -263,7 +245,7 @@ impl KnowledgeService {
                 apply(tx.as_mut(), &mut article, now).await?;
                 article.updated_at = now;
                 article.version = tx.update_article(&article).await?;
-                tx.insert_article_revision(&revision_of(&article, who, note.clone())).await?;
+                tx.insert_article_revision(&ArticleRevision::of(&article, who.user_id, note.clone())).await?;
                 let event = AuditEvent::new(who, now, action, AuditOutcome::Success).target(id);
                 self.finish(tx, who, event, KbEntity::Article(id)).await?;
                 Ok(article)
@@ -324,17 +306,7 @@ impl KnowledgeService {
 
     /// An article's revisions, oldest first (needs `article` / `write`).
     pub async fn revisions(&self, who: &Principal, id: ArticleId) -> Result<Vec<ArticleRevision>> {
-        self.guard
-            .retrying(|| async {
-                self.guard.authorize(who, ops::ARTICLE_WRITE).await?;
-                let mut tx = self.guard.begin().await?;
-                if tx.get_article(who.portal_id, id).await?.is_none() {
-                    return Err(Error::not_found("no such article"));
-                }
-                let list = tx.list_article_revisions(who.portal_id, id).await?;
-                tx.commit().await?;
-                Ok(list)
-            })
-            .await
+        let portal = who.portal_id;
+        self.editor_read(who, id, move |tx| tx.list_article_revisions(portal, id)).await
     }
 }

@@ -4,7 +4,6 @@
 use super::KnowledgeService;
 use crate::error::{Error, Result};
 use crate::model::{ArticleFeedback, ArticleId, ArticleStats, Principal};
-use crate::ports::ops;
 
 /// Longest feedback comment, in characters.
 pub const MAX_COMMENT_CHARS: usize = 2000;
@@ -53,33 +52,13 @@ impl KnowledgeService {
 
     /// Views and answers of an article (needs `article` / `write`).
     pub async fn article_stats(&self, who: &Principal, id: ArticleId) -> Result<ArticleStats> {
-        self.guard
-            .retrying(|| async {
-                self.guard.authorize(who, ops::ARTICLE_WRITE).await?;
-                let mut tx = self.guard.begin().await?;
-                if tx.get_article(who.portal_id, id).await?.is_none() {
-                    return Err(Error::not_found("no such article"));
-                }
-                let stats = tx.article_stats(who.portal_id, id).await?;
-                tx.commit().await?;
-                Ok(stats)
-            })
-            .await
+        let portal = who.portal_id;
+        self.editor_read(who, id, move |tx| tx.article_stats(portal, id)).await
     }
 
     /// The latest answers on an article, newest first (needs `article` / `write`).
     pub async fn article_feedback(&self, who: &Principal, id: ArticleId, limit: u32) -> Result<Vec<ArticleFeedback>> {
-        self.guard
-            .retrying(|| async {
-                self.guard.authorize(who, ops::ARTICLE_WRITE).await?;
-                let mut tx = self.guard.begin().await?;
-                if tx.get_article(who.portal_id, id).await?.is_none() {
-                    return Err(Error::not_found("no such article"));
-                }
-                let list = tx.list_article_feedback(who.portal_id, id, limit.clamp(1, 500)).await?;
-                tx.commit().await?;
-                Ok(list)
-            })
-            .await
+        let (portal, limit) = (who.portal_id, limit.clamp(1, 500));
+        self.editor_read(who, id, move |tx| tx.list_article_feedback(portal, id, limit)).await
     }
 }

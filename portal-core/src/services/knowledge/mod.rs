@@ -28,9 +28,11 @@ pub use search::article_key;
 use std::sync::Arc;
 
 use crate::error::Result;
-use crate::model::{AuditEvent, KbEntity, Principal};
+use crate::model::{ArticleId, AuditEvent, KbEntity, Principal};
 use crate::ports::{ops, Authorizer, Clock, SearchIndex, Storage, Transaction};
 use crate::services::guard::Guard;
+use std::future::Future;
+use std::pin::Pin;
 
 /// The ports the knowledge service works through.
 #[derive(Clone)]
@@ -90,6 +92,26 @@ impl KnowledgeService {
             })
             .await?;
         Ok(ReadScope::new(who.portal_id, self.guard.now(), labels, editor, &categories))
+    }
+
+    /// For editors (`article` / `write`): `read` in a transaction, on an article of `who`'s
+    /// portal that exists (else `NotFound`).
+    async fn editor_read<T, F>(&self, who: &Principal, id: ArticleId, read: F) -> Result<T>
+    where
+        F: for<'t> Fn(&'t mut dyn Transaction) -> Pin<Box<dyn Future<Output = Result<T>> + Send + 't>> + Send + Sync,
+    {
+        self.guard
+            .retrying(|| async {
+                self.guard.authorize(who, ops::ARTICLE_WRITE).await?;
+                let mut tx = self.guard.begin().await?;
+                if tx.get_article(who.portal_id, id).await?.is_none() {
+                    return Err(crate::error::Error::not_found("no such article"));
+                }
+                let out = read(tx.as_mut()).await?;
+                tx.commit().await?;
+                Ok(out)
+            })
+            .await
     }
 
     /// Write `event` and a change-feed entry for `entity`, then commit `tx`.
