@@ -245,20 +245,25 @@ impl Inner {
         };
         let mut clauses = vec![
             (Occur::Must, filter(term(f.portal, &scope.portal_id.to_string()))),
+            // Not yet live: excluding the few scheduled documents costs far less than matching
+            // every live one.
             (
-                Occur::Must,
-                filter(Box::new(RangeQuery::new(
+                Occur::MustNot,
+                Box::new(RangeQuery::new(
+                    Bound::Excluded(Term::from_field_i64(f.live_from, scope.now.timestamp_micros())),
                     Bound::Unbounded,
-                    Bound::Included(Term::from_field_i64(f.live_from, scope.now.timestamp_micros())),
-                ))),
+                )) as Box<dyn Query>,
             ),
         ];
         if let Some(labels) = &scope.labels {
             if labels.is_empty() {
                 return None;
             }
-            let terms = labels.iter().map(|l| Term::from_field_text(f.label, l));
-            clauses.push((Occur::Must, filter(Box::new(TermSetQuery::new(terms)))));
+            // A union of posting lists, walked alongside the text query (a term-set query would
+            // first collect every document of these labels into a bitset).
+            let any_label: Vec<(Occur, Box<dyn Query>)> =
+                labels.iter().map(|l| (Occur::Should, term(f.label, l))).collect();
+            clauses.push((Occur::Must, filter(Box::new(BooleanQuery::new(any_label)))));
         }
         for c in &scope.hidden_categories {
             clauses.push((Occur::MustNot, term(f.category, &c.to_string())));
