@@ -1,6 +1,6 @@
 //! The seeded search corpus of PERFORMANCE.md, generated here (nothing downloaded): Zipf word
-//! frequencies, 60–260 words per document, English words made of syllables and Japanese text
-//! written without spaces from a committed list of words; visibility mix public 60 %, customers
+//! frequencies over 5,000 words per language, 60–260 words per document, English words made of
+//! syllables and Japanese words of committed kanji and katakana, written without spaces; visibility mix public 60 %, customers
 //! 25 %, agents 10 %, internal 5 %; 100 portals.
 
 use chrono::{TimeZone, Utc};
@@ -41,130 +41,17 @@ const SYLLABLES: &[&str] = &[
     "lum", "mor", "nel", "op", "pra", "ris", "sol", "tem", "ur", "vas", "wen", "xan", "yor", "zel", "ac", "ber",
 ];
 
-/// Japanese words of a help-centre vocabulary; documents string them together without spaces.
-const JA_WORDS: &[&str] = &[
-    "パスワード",
-    "再設定",
-    "ログイン",
-    "アカウント",
-    "請求書",
-    "支払い",
-    "設定",
-    "画面",
-    "変更",
-    "確認",
-    "メール",
-    "送信",
-    "受信",
-    "エラー",
-    "表示",
-    "登録",
-    "解約",
-    "契約",
-    "料金",
-    "プラン",
-    "無料",
-    "有料",
-    "期間",
-    "更新",
-    "ダウンロード",
-    "アップロード",
-    "ファイル",
-    "保存",
-    "削除",
-    "復元",
-    "履歴",
-    "通知",
-    "お知らせ",
-    "問い合わせ",
-    "サポート",
-    "担当者",
-    "回答",
-    "質問",
-    "方法",
-    "手順",
-    "端末",
-    "スマートフォン",
-    "パソコン",
-    "ブラウザ",
-    "接続",
-    "ネットワーク",
-    "ルーター",
-    "無線",
-    "有線",
-    "速度",
-    "障害",
-    "復旧",
-    "予定",
-    "メンテナンス",
-    "時間",
-    "日付",
-    "会員",
-    "情報",
-    "住所",
-    "電話番号",
-    "氏名",
-    "会社",
-    "部署",
-    "権限",
-    "管理者",
-    "利用者",
-    "招待",
-    "承認",
-    "拒否",
-    "セキュリティ",
-    "二段階認証",
-    "コード",
-    "認証",
-    "証明書",
-    "暗号化",
-    "バックアップ",
-    "データ",
-    "移行",
-    "連携",
-    "外部",
-    "サービス",
-    "機能",
-    "追加",
-    "オプション",
-    "商品",
-    "注文",
-    "配送",
-    "返品",
-    "交換",
-    "在庫",
-    "価格",
-    "割引",
-    "クーポン",
-    "ポイント",
-    "残高",
-    "明細",
-    "領収書",
-    "税込",
-    "税抜",
-    "口座",
-    "振込",
-    "カード",
-    "番号",
-    "有効期限",
-    "印刷",
-    "プリンター",
-    "用紙",
-    "トナー",
-    "インク",
-    "スキャン",
-    "コピー",
-    "ファクス",
-    "会議",
-    "予約",
-    "キャンセル",
-];
+/// Common kanji and katakana: Japanese words are made of them (as English words of syllables),
+/// so both languages have vocabularies of the same size.
+const KANJI: &str = "日本人大年中出事時行分生会上自者地方手前後国場合同目下見市内定実社現新化長全部連業要";
+const KATAKANA: &str = "アイウエオカキクケコサシスセソタチツテトナニヌネノハヒフヘホマミムメモヤユヨラリルレロワン";
 const JA_GLUE: &[&str] =
     &["の", "を", "に", "は", "が", "で", "と", "から", "まで", "について", "する", "します", "できます"];
 
 pub struct Vocabulary {
     pub en: Vec<String>,
     pub en_cumulative: Vec<f64>,
+    pub ja: Vec<String>,
     pub ja_cumulative: Vec<f64>,
 }
 
@@ -178,6 +65,19 @@ impl Vocabulary {
                 en.push(w);
             }
         }
+        let kanji: Vec<char> = KANJI.chars().collect();
+        let katakana: Vec<char> = KATAKANA.chars().collect();
+        let mut ja: Vec<String> = Vec::with_capacity(5000);
+        while ja.len() < 5000 {
+            let w: String = if rng.below(10) < 6 {
+                (0..2 + rng.below(2)).map(|_| kanji[rng.below(kanji.len())]).collect()
+            } else {
+                (0..3 + rng.below(3)).map(|_| katakana[rng.below(katakana.len())]).collect()
+            };
+            if !ja.contains(&w) {
+                ja.push(w);
+            }
+        }
         let harmonic = |n: usize| {
             let mut acc = 0.0;
             (1..=n)
@@ -187,15 +87,15 @@ impl Vocabulary {
                 })
                 .collect::<Vec<f64>>()
         };
-        Vocabulary { en_cumulative: harmonic(en.len()), ja_cumulative: harmonic(JA_WORDS.len()), en }
+        Vocabulary { en_cumulative: harmonic(en.len()), ja_cumulative: harmonic(ja.len()), en, ja }
     }
 
     pub fn en_word(&self, rng: &mut Rng) -> &str {
         &self.en[rng.zipf(&self.en_cumulative)]
     }
 
-    pub fn ja_word(&self, rng: &mut Rng) -> &'static str {
-        JA_WORDS[rng.zipf(&self.ja_cumulative)]
+    pub fn ja_word(&self, rng: &mut Rng) -> &str {
+        &self.ja[rng.zipf(&self.ja_cumulative)]
     }
 
     /// Japanese text of about `words` words, no spaces, with particles between words.
@@ -269,5 +169,5 @@ pub fn en_queries(vocab: &Vocabulary, rng: &mut Rng, n: usize) -> Vec<String> {
 }
 
 pub fn ja_queries(vocab: &Vocabulary, rng: &mut Rng, n: usize) -> Vec<String> {
-    (0..n).map(|i| (0..1 + i % 3).map(|_| vocab.ja_word(rng)).collect::<Vec<_>>().join("の")).collect()
+    (0..n).map(|i| (0..1 + i % 3).map(|_| vocab.ja_word(rng).to_owned()).collect::<Vec<_>>().join("の")).collect()
 }
