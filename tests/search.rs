@@ -293,3 +293,47 @@ async fn searches_are_recorded_and_editors_read_the_knowledge_gaps() {
     k.kb().suggest_for_ticket(&k.customer, "router broken", "help").await.unwrap();
     assert_eq!(k.kb().search_report(&k.agent, since, 10).await.unwrap().len(), 2);
 }
+
+#[tokio::test]
+async fn an_index_ahead_of_storage_is_rebuilt_from_storage() {
+    // An index that followed another database (or a newer backup of this one) holds positions
+    // and documents this storage never had.
+    let dir = tempfile::tempdir().unwrap();
+    let other = Kb::new().await;
+    let stale = TantivySearch::open(dir.path()).unwrap();
+    let a = other.publish("Ghost article", "ghost", Visibility::public(), Locale::En).await;
+    let doc = portal::core::ports::SearchDocument {
+        portal_id: other.pid,
+        key: article_key(a.id),
+        kind: "article".into(),
+        locale: Locale::En,
+        title: a.title.clone(),
+        body: a.body.clone(),
+        tags: vec![],
+        category_id: None,
+        visibility: Visibility::public(),
+        live_from: a.updated_at,
+    };
+    stale.apply(vec![portal::core::ports::IndexChange::Upsert(doc)], 1_000).await.unwrap();
+    drop(stale);
+
+    let store: Arc<dyn Storage> = Arc::new(MemoryStore::new());
+    let portal = Portal::builder()
+        .storage_arc(store)
+        .hasher(common::FastHasher)
+        .search(TantivySearch::open(dir.path()).unwrap())
+        .build()
+        .await
+        .unwrap();
+    drop(portal);
+    let index = TantivySearch::open(dir.path()).unwrap();
+    assert_eq!(index.position().await.unwrap(), 0, "rebuilt from an empty feed");
+    let everything = portal::core::ports::SearchScope {
+        portal_id: other.pid,
+        labels: None,
+        hidden_categories: vec![],
+        now: chrono::Utc::now() + chrono::Duration::days(365),
+    };
+    let found = index.search(&everything, &SearchRequest { text: "ghost".into(), ..Default::default() }).await.unwrap();
+    assert!(found.hits.is_empty(), "nothing storage does not hold");
+}

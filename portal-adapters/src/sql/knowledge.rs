@@ -271,6 +271,14 @@ impl KnowledgeStore for SqlTx {
         u64::try_from(seq).map_err(|_| Error::internal("negative feed position"))
     }
 
+    async fn last_kb_change(&mut self) -> Result<u64> {
+        let row = sqlx::query("SELECT last FROM kb_change_counter WHERE id = 1")
+            .fetch_one(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        u64::try_from(get::<i64>(&row, "last")?).map_err(|_| Error::internal("negative feed position"))
+    }
+
     async fn list_kb_changes(&mut self, after: u64, limit: u32) -> Result<Vec<KbChange>> {
         let q = sqlx::query("SELECT * FROM kb_changes WHERE seq > $1 ORDER BY seq LIMIT $2")
             .bind(i64::try_from(after).unwrap_or(i64::MAX))

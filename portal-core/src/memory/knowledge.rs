@@ -136,6 +136,10 @@ impl KnowledgeStore for MemoryTx {
         Ok(seq)
     }
 
+    async fn last_kb_change(&mut self) -> Result<u64> {
+        Ok(self.state().kb.changes.last_key_value().map_or(0, |(seq, _)| *seq))
+    }
+
     async fn list_kb_changes(&mut self, after: u64, limit: u32) -> Result<Vec<KbChange>> {
         let s = self.state();
         Ok(s.kb.changes.range(after.saturating_add(1)..).take(limit as usize).map(|(_, c)| *c).collect())

@@ -74,6 +74,12 @@ pub trait KnowledgeStore: Send {
     ///   are serialized), and a rolled-back entry leaves no gap.
     async fn append_kb_change(&mut self, portal: PortalId, entity: KbEntity) -> Result<u64>;
 
+    /// The position of the last committed change-feed entry (0 when there is none).
+    ///
+    /// # Behavior
+    /// - equals the `seq` of the last entry `list_kb_changes` returns, or 0 for an empty feed.
+    async fn last_kb_change(&mut self) -> Result<u64>;
+
     /// Change-feed entries of every portal after position `after`, ascending, at most `limit`.
     ///
     /// # Behavior

@@ -193,6 +193,7 @@ pub async fn kb_change_feed_is_gapless_in_commit_order(store: Store) {
     let seqs: Vec<u64> = all.iter().map(|c| c.seq).collect();
     assert_eq!(seqs, (1..=seqs.len() as u64).collect::<Vec<_>>(), "every committed position, no gaps");
     assert!(mine.iter().all(|s| seqs.contains(s)));
+    assert_eq!(t.last_kb_change().await.unwrap(), *seqs.last().unwrap(), "the last committed position");
     let after_first = t.list_kb_changes(first, 3).await.unwrap();
     assert_eq!(after_first.iter().map(|c| c.seq).collect::<Vec<_>>(), vec![first + 1, first + 2, first + 3]);
     let ours = all.iter().find(|c| c.seq == first).unwrap();

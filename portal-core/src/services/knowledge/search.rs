@@ -82,14 +82,30 @@ impl KnowledgeService {
         let index = self.index()?;
         let _turn = self.index_turn.lock().await;
         let mut position = index.position().await?;
+        let end = self
+            .guard
+            .retrying(|| async {
+                let mut tx = self.guard.begin().await?;
+                let end = tx.last_kb_change().await?;
+                tx.commit().await?;
+                Ok(end)
+            })
+            .await?;
+        if position > end {
+            // The index is ahead of storage (a database restored from an older backup, or
+            // another database): storage is the truth, so rebuild from it.
+            tracing::warn!(index = position, storage = end, "search index ahead of storage; rebuilding it");
+            index.clear().await?;
+            position = 0;
+        }
         let start = position;
-        loop {
-            let (changes, last, end) = self
+        while position < end {
+            let (changes, last) = self
                 .guard
                 .retrying(|| async {
                     let mut tx = self.guard.begin().await?;
                     let feed = tx.list_kb_changes(position, BATCH).await?;
-                    let end = feed.last().map_or(position, |c| c.seq);
+                    let last = feed.last().map_or(position, |c| c.seq);
                     let mut changes = Vec::new();
                     let mut seen = HashMap::new();
                     for entry in &feed {
@@ -100,18 +116,18 @@ impl KnowledgeService {
                             }
                         }
                     }
-                    let total = tx.list_kb_changes(end, u32::MAX).await?.last().map_or(end, |c| c.seq);
                     tx.commit().await?;
-                    Ok((changes, end, total))
+                    Ok((changes, last))
                 })
                 .await?;
             if last == position {
-                return Ok(position);
+                break;
             }
             index.apply(changes, last).await?;
             position = last;
-            progress(position - start, end - start);
+            progress(position - start, end.max(position) - start);
         }
+        Ok(position)
     }
 
     /// Bring the index up to date after a change; a failure is logged (the change itself is
