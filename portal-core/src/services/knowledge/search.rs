@@ -3,7 +3,7 @@
 //! after it, against storage, so an article whose label changed a moment ago is hidden even if
 //! the index has not caught up yet (K2).
 
-use std::collections::HashMap;
+use std::collections::HashSet;
 
 use super::{KnowledgeService, ReadScope};
 use crate::error::{Error, ErrorKind, Result};
@@ -107,10 +107,10 @@ impl KnowledgeService {
                     let feed = tx.list_kb_changes(position, BATCH).await?;
                     let last = feed.last().map_or(position, |c| c.seq);
                     let mut changes = Vec::new();
-                    let mut seen = HashMap::new();
+                    let mut seen = HashSet::new();
                     for entry in &feed {
                         if let KbEntity::Article(id) = entry.entity {
-                            if seen.insert((entry.portal_id, id), ()).is_none() {
+                            if seen.insert((entry.portal_id, id)) {
                                 let article = tx.get_article(entry.portal_id, id).await?;
                                 changes.push(index_change(entry.portal_id, id, article));
                             }
