@@ -84,16 +84,7 @@ impl KnowledgeService {
     /// The categories `who` sees, in display order (K3: one hidden above hides everything
     /// below).
     pub async fn categories(&self, who: &Principal) -> Result<Vec<Category>> {
-        let scope = self.read_scope(who).await?;
-        let all = self
-            .guard
-            .retrying(|| async {
-                let mut tx = self.guard.begin().await?;
-                let list = tx.list_categories(who.portal_id).await?;
-                tx.commit().await?;
-                Ok(list)
-            })
-            .await?;
+        let (scope, all) = self.scope_and_categories(who).await?;
         Ok(all.into_iter().filter(|c| scope.category_visible(c.id)).collect())
     }
 }

@@ -74,6 +74,11 @@ impl KnowledgeService {
     /// What `who` may read of its portal's knowledge base right now. An authorizer error
     /// counts as "nothing" (deny).
     pub async fn read_scope(&self, who: &Principal) -> Result<ReadScope> {
+        Ok(self.scope_and_categories(who).await?.0)
+    }
+
+    /// The principal's scope, and every category of its portal (the scope is decided from them).
+    async fn scope_and_categories(&self, who: &Principal) -> Result<(ReadScope, Vec<crate::model::Category>)> {
         let labels = match self.guard.authorizer.readable_labels(who, "article", "read").await {
             Ok(labels) => labels,
             Err(e) => {
@@ -91,7 +96,7 @@ impl KnowledgeService {
                 Ok(list)
             })
             .await?;
-        Ok(ReadScope::new(who.portal_id, self.guard.now(), labels, editor, &categories))
+        Ok((ReadScope::new(who.portal_id, self.guard.now(), labels, editor, &categories), categories))
     }
 
     /// For editors (`article` / `write`): `read` in a transaction, on an article of `who`'s
