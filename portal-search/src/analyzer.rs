@@ -55,18 +55,11 @@ impl Tokenizer for KanjiTokenizer {
     fn token_stream<'a>(&'a mut self, text: &'a str) -> PortalTokenStream {
         let units = units(text);
         let mut tokens = Vec::new();
-        let mut i = 0;
-        while i < units.len() {
-            let class = script(units[i].c);
-            let mut j = i + 1;
-            while j < units.len() && script(units[j].c) == class && class == Script::Word {
-                j += 1;
-            }
-            let run = &units[i..j];
+        // Words stay whole (to keep the numbers among them); every other character is alone.
+        for (class, run) in runs(&units, |class, next| class == Script::Word && script(next) == Script::Word) {
             if class == Script::Kanji || (class == Script::Word && run.iter().all(|u| u.c.is_ascii_digit())) {
                 push(&mut tokens, run);
             }
-            i = j;
         }
         PortalTokenStream { tokens, next: 0 }
     }
@@ -180,14 +173,7 @@ const MAX_WORD_CHARS: usize = 40;
 fn tokenize(text: &str) -> Vec<Token> {
     let units = units(text);
     let mut tokens = Vec::new();
-    let mut i = 0;
-    while i < units.len() {
-        let class = script(units[i].c);
-        let mut j = i + 1;
-        while j < units.len() && same_run(class, units[j].c) {
-            j += 1;
-        }
-        let run = &units[i..j];
+    for (class, run) in runs(&units, same_run) {
         match class {
             Script::Other => {}
             Script::Word => {
@@ -204,9 +190,24 @@ fn tokenize(text: &str) -> Vec<Token> {
                 }
             }
         }
-        i = j;
     }
     tokens
+}
+
+/// `units` cut into maximal runs, each with the class of its first character; a run goes on
+/// while `continues(class, next)` says so.
+fn runs(units: &[Unit], continues: impl Fn(Script, char) -> bool) -> impl Iterator<Item = (Script, &[Unit])> {
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        let class = script(units.get(i)?.c);
+        let mut j = i + 1;
+        while j < units.len() && continues(class, units[j].c) {
+            j += 1;
+        }
+        let run = &units[i..j];
+        i = j;
+        Some((class, run))
+    })
 }
 
 /// Whether `next` continues the run of class `class`. Kanji, hiragana and katakana make one

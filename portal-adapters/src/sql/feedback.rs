@@ -3,10 +3,10 @@
 use async_trait::async_trait;
 use portal_core::model::{ArticleFeedback, ArticleId, ArticleStats, PortalId};
 use portal_core::ports::ArticleFeedbackStore;
-use portal_core::{Error, Result};
+use portal_core::Result;
 use sqlx::any::AnyRow;
 
-use super::rows::{dt, flag, get, id, ts};
+use super::rows::{count, dt, flag, get, id, ts};
 use super::tx::SqlTx;
 
 fn feedback(row: &AnyRow) -> Result<ArticleFeedback> {
@@ -18,10 +18,6 @@ fn feedback(row: &AnyRow) -> Result<ArticleFeedback> {
         comment: get(row, "comment")?,
         at: dt(get(row, "at")?)?,
     })
-}
-
-fn count(row: &AnyRow, col: &str) -> Result<u64> {
-    u64::try_from(get::<Option<i64>>(row, col)?.unwrap_or(0)).map_err(|_| Error::internal("negative count"))
 }
 
 #[async_trait]

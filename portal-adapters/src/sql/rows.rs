@@ -43,6 +43,11 @@ pub(super) fn id<T: FromStr<Err = Error>>(row: &AnyRow, col: &str) -> Result<T> 
     get::<String>(row, col)?.parse()
 }
 
+/// A count column (`NULL`, as a sum over no rows, is 0).
+pub(super) fn count(row: &AnyRow, col: &str) -> Result<u64> {
+    u64::try_from(get::<Option<i64>>(row, col)?.unwrap_or(0)).map_err(|_| Error::internal("negative count"))
+}
+
 pub(super) fn version(row: &AnyRow) -> Result<u64> {
     u64::try_from(get::<i64>(row, "version")?).map_err(|_| Error::internal("negative version"))
 }

@@ -4,15 +4,11 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use portal_core::model::{PortalId, QueryStats, SearchEvent, SearchEventId};
 use portal_core::ports::SearchLog;
-use portal_core::{Error, Result};
+use portal_core::Result;
 use sqlx::any::AnyRow;
 
-use super::rows::{get, ts};
+use super::rows::{count, get, ts};
 use super::tx::SqlTx;
-
-fn count(row: &AnyRow, col: &str) -> Result<u64> {
-    u64::try_from(get::<i64>(row, col)?).map_err(|_| Error::internal("negative count"))
-}
 
 fn stats(row: &AnyRow) -> Result<QueryStats> {
     Ok(QueryStats {
