@@ -13,11 +13,12 @@
 //!   (default `postgres://postgres@127.0.0.1:5432/test`, schema `portal_bench`). Commits are
 //!   fsync-bound, so `D1-*-read` lines (the read transaction alone) show the adapter's own cost.
 //! - A1, A2, A4: authorization (see `authz.rs`).
-//! - S1, S2, S3, S7, S8: search (see `search.rs`; S5 and S6, against PostgreSQL full-text search
-//!   and SQLite FTS5, are not measured yet).
+//! - S1, S2, S3, S7, S8: search (see `search.rs`).
+//! - S5, S6: search vs PostgreSQL full-text search and SQLite FTS5 (see `fts.rs`).
 
 mod authz;
 mod corpus;
+mod fts;
 mod search;
 
 use argon2::password_hash::rand_core::OsRng;
@@ -63,6 +64,9 @@ fn main() {
     }
     if run("S1") || run("S2") || run("S3") {
         search::s1_s2_s3(&rt, &run);
+    }
+    if run("S5") || run("S6") {
+        fts::s5_s6(&rt, &run);
     }
     if run("S7") {
         search::s7(&rt);

@@ -29,7 +29,7 @@ use super::corpus::{self, Rng, Vocabulary};
 
 const ROUNDS: usize = 3;
 
-fn size() -> usize {
+pub fn size() -> usize {
     if std::env::var("PORTAL_BENCH_SMALL").is_ok_and(|v| v == "1") {
         10_000
     } else {
@@ -42,9 +42,15 @@ fn percentile(v: &mut [f64], p: f64) -> f64 {
     v[((v.len() - 1) as f64 * p).round() as usize]
 }
 
-/// Time `a` and `b` on every query, alternately, for `ROUNDS` rounds after a warm-up round;
-/// prints and returns the p50 and p99 ratios b / a.
-fn per_query(id: &str, queries: &[String], mut a: impl FnMut(&str), mut b: impl FnMut(&str)) {
+/// Per-query latencies of a baseline and a candidate, in seconds: p50 and p99 of each.
+pub struct Latencies {
+    pub baseline: (f64, f64),
+    pub candidate: (f64, f64),
+}
+
+/// Time `a` (baseline) and `b` (candidate) on every query, alternately, for `ROUNDS` rounds
+/// after a warm-up round, and print both.
+pub fn timed(id: &str, queries: &[String], mut a: impl FnMut(&str), mut b: impl FnMut(&str)) -> Latencies {
     for q in queries {
         a(q);
         b(q);
@@ -70,11 +76,17 @@ fn per_query(id: &str, queries: &[String], mut a: impl FnMut(&str), mut b: impl 
         b99 * 1e6,
         queries.len()
     );
-    println!("ratio {id}-p50 {:.2}", b50 / a50);
-    println!("ratio {id}-p99 {:.2}", b99 / a99);
+    Latencies { baseline: (a50, a99), candidate: (b50, b99) }
 }
 
-fn build(rt: &tokio::runtime::Runtime, docs: &[SearchDocument]) -> TantivySearch {
+/// [`timed`], then the p50 and p99 ratios candidate / baseline (lower is better).
+fn per_query(id: &str, queries: &[String], a: impl FnMut(&str), b: impl FnMut(&str)) {
+    let l = timed(id, queries, a, b);
+    println!("ratio {id}-p50 {:.2}", l.candidate.0 / l.baseline.0);
+    println!("ratio {id}-p99 {:.2}", l.candidate.1 / l.baseline.1);
+}
+
+pub fn build(rt: &tokio::runtime::Runtime, docs: &[SearchDocument]) -> TantivySearch {
     let index = TantivySearch::in_memory().unwrap();
     for (i, chunk) in docs.chunks(20_000).enumerate() {
         let changes = chunk.iter().cloned().map(IndexChange::Upsert).collect();
@@ -101,12 +113,12 @@ fn raw_search(index: &TantivySearch, reader: &IndexReader, text: &str) {
     }
 }
 
-fn portal_search(rt: &tokio::runtime::Runtime, index: &TantivySearch, scope: &SearchScope, text: &str) {
+pub fn portal_search(rt: &tokio::runtime::Runtime, index: &TantivySearch, scope: &SearchScope, text: &str) {
     let request = SearchRequest { text: text.to_owned(), limit: 10, ..Default::default() };
     black_box(rt.block_on(index.search(scope, &request)).unwrap());
 }
 
-fn scope(portal: PortalId, labels: Option<&[&str]>) -> SearchScope {
+pub fn scope(portal: PortalId, labels: Option<&[&str]>) -> SearchScope {
     SearchScope {
         portal_id: portal,
         labels: labels.map(|l| l.iter().map(|s| (*s).to_owned()).collect()),
