@@ -78,6 +78,9 @@ enum Script {
 }
 
 fn script(c: char) -> Script {
+    if c.is_ascii() {
+        return if c.is_ascii_alphanumeric() { Script::Word } else { Script::Other };
+    }
     match c {
         '\u{3041}'..='\u{309F}' => Script::Hiragana,
         '\u{30A0}'..='\u{30FF}' | '\u{31F0}'..='\u{31FF}' => Script::Katakana,
@@ -232,6 +235,46 @@ fn push(tokens: &mut Vec<Token>, run: &[Unit]) {
         text: run.iter().map(|u| u.c).collect(),
         position_length: 1,
     });
+}
+
+/// The byte ranges of `text` that [`analyzer`] turns into one of `terms`, in order (they may
+/// overlap: bigrams do), for highlighting. The text is cut exactly as the analyzer cuts it, but a
+/// word is stemmed only when its first letter begins one of the terms: stems keep their word's
+/// first letter, and stemming every word of every hit was most of a search's time.
+pub(crate) fn find_terms(text: &str, terms: &std::collections::HashSet<String>) -> Vec<(usize, usize)> {
+    let firsts: Vec<char> = terms.iter().filter_map(|t| t.chars().next()).collect();
+    let mut stemmer = analyzer();
+    let units = units(text);
+    let mut found = Vec::new();
+    let mut gram = String::new();
+    for (class, run) in runs(&units, same_run) {
+        let (Some(first), Some(last)) = (run.first(), run.last()) else { continue };
+        match class {
+            Script::Other => {}
+            Script::Word => {
+                if run.len() > MAX_WORD_CHARS || !firsts.contains(&first.c) {
+                    continue;
+                }
+                gram.clear();
+                gram.extend(run.iter().map(|u| u.c));
+                let mut stream = stemmer.token_stream(&gram);
+                if stream.advance() && terms.contains(&stream.token().text) {
+                    found.push((first.from, last.to));
+                }
+            }
+            _ => {
+                let single = (run.len() == 1).then_some(run);
+                for piece in single.into_iter().chain(run.windows(2)) {
+                    gram.clear();
+                    gram.extend(piece.iter().map(|u| u.c));
+                    if terms.contains(&gram) {
+                        found.push((piece[0].from, piece[piece.len() - 1].to));
+                    }
+                }
+            }
+        }
+    }
+    found
 }
 
 /// The terms `text` is indexed and searched as (for building queries and for tests).

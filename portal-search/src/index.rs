@@ -5,24 +5,27 @@ use portal_core::ports::{
     Facets, IndexChange, SearchDocument, SearchHit, SearchIndex, SearchRequest, SearchResults, SearchScope, Suggestion,
     Total,
 };
+use portal_core::model::PortalId;
 use portal_core::{Error, ErrorKind, Result};
 use std::collections::BTreeSet;
 use std::ops::Bound;
 use std::path::Path;
+use std::sync::atomic::{AtomicU8, Ordering as AtomicOrdering};
 use std::sync::{Arc, Mutex, PoisonError};
 use tantivy::collector::{Count, FacetCollector, TopDocs};
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, Occur, Query, RangeQuery, RegexQuery, TermQuery,
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, Occur, Query, RangeQuery, RegexQuery, TermQuery,
     TermSetQuery,
 };
 use tantivy::schema::{
     Facet, FacetOptions, Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, FAST, INDEXED,
     STORED, STRING,
 };
-use tantivy::snippet::SnippetGenerator;
-use tantivy::{DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term};
+use tantivy::{DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, Score, Searcher, TantivyDocument, Term};
 
 use crate::analyzer::{self, ANALYZER, KANJI, WORDS};
+use crate::filter_first::FilterFirstQuery;
+use crate::snippet::Highlighter;
 
 /// How much a title match weighs on top of the body, which holds the title too (measured on
 /// the evaluation sets, MRR@10 ja / en: 0.25 gives 0.906 / 0.887, 0.5 0.906 / 0.896, 0.75
@@ -35,6 +38,9 @@ const KANJI_WEIGHT: f32 = 1.4;
 /// threads with 32 MiB each; in memory (tests, tools), one with tantivy's minimum.
 const DISK_WRITER: (usize, usize) = (2, 64 * 1024 * 1024);
 const MEMORY_WRITER: (usize, usize) = (1, 15 * 1024 * 1024);
+/// What looking one document up in one term's postings costs against reading one posting, for
+/// choosing which side of a filtered search drives (see `Inner::scored`).
+const LOOKUP_COST: u64 = 4;
 /// The longest snippet, in characters.
 const SNIPPET_CHARS: usize = 200;
 
@@ -97,6 +103,28 @@ struct Inner {
     reader: IndexReader,
     writer: Mutex<IndexWriter>,
     f: Fields,
+    /// A [`FilterStrategy`] as its index in [`FilterStrategy::ALL`].
+    strategy: AtomicU8,
+}
+
+/// How a search combines the scope's filter with the words of the query. Both find the same
+/// hits with the same scores; they differ in speed only.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum FilterStrategy {
+    /// Choose per query by the filter's selectivity (the default).
+    #[default]
+    Auto,
+    /// The words drive, the filter is a required clause: fast when the filter lets most of the
+    /// words' documents through.
+    WordsFirst,
+    /// The filter drives, each of its documents looked up in the words' postings: fast when the
+    /// filter is narrow (one portal among many).
+    FilterFirst,
+}
+
+impl FilterStrategy {
+    /// Every strategy.
+    pub const ALL: [FilterStrategy; 3] = [FilterStrategy::Auto, FilterStrategy::WordsFirst, FilterStrategy::FilterFirst];
 }
 
 /// A tantivy index on local disk (or in memory, for tests and tools).
@@ -143,7 +171,15 @@ impl TantivySearch {
             .try_into()
             .map_err(index_error("cannot open the index reader"))?;
         let (_, f) = schema();
-        Ok(TantivySearch { inner: Arc::new(Inner { index, reader, writer: Mutex::new(writer), f }) })
+        let strategy = AtomicU8::new(0);
+        Ok(TantivySearch { inner: Arc::new(Inner { index, reader, writer: Mutex::new(writer), f, strategy }) })
+    }
+
+    /// Fix how searches combine scope and words (tests and benchmarks compare the strategies;
+    /// [`FilterStrategy::Auto`], the default, is the right choice otherwise).
+    pub fn set_filter_strategy(&self, strategy: FilterStrategy) {
+        let at = FilterStrategy::ALL.iter().position(|s| *s == strategy).unwrap_or(0);
+        self.inner.strategy.store(at as u8, AtomicOrdering::Relaxed);
     }
 
     /// The tantivy index itself, for tools and side-by-side benchmarks against raw tantivy.
@@ -164,6 +200,17 @@ impl TantivySearch {
             .await
             .map_err(|e| Error::internal("search task failed").with_source(e.to_string()))?
     }
+}
+
+/// Scored term queries, each with its weight.
+fn should(clauses: Vec<(Term, Score)>) -> Vec<Box<dyn Query>> {
+    clauses
+        .into_iter()
+        .map(|(term, weight)| {
+            let q: Box<dyn Query> = Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs));
+            if weight == 1.0 { q } else { Box::new(BoostQuery::new(q, weight)) }
+        })
+        .collect()
 }
 
 fn uid(portal: impl std::fmt::Display, key: &str) -> String {
@@ -300,43 +347,84 @@ impl Inner {
         clauses
     }
 
-    /// The words of `text` as a scored query over title and body; `None` when it has no word.
-    fn text_query(&self, text: &str) -> Option<Box<dyn Query>> {
+    /// The words of `text` as scored term clauses: each analyzed term in the body and, boosted,
+    /// in the title; each single kanji or number in the kanji field.
+    fn text_clauses(&self, text: &str) -> Vec<(Term, Score)> {
         let terms: BTreeSet<String> = analyzer::terms(text).into_iter().collect();
         if terms.is_empty() {
-            return None;
+            return Vec::new();
         }
         let kanji: BTreeSet<String> = analyzer::terms_with(&mut analyzer::kanji(), text).into_iter().collect();
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::with_capacity(terms.len() * 2 + kanji.len());
+        let mut clauses = Vec::with_capacity(terms.len() * 2 + kanji.len());
         for t in &terms {
-            let title = TermQuery::new(Term::from_field_text(self.f.title, t), IndexRecordOption::WithFreqs);
-            let body = TermQuery::new(Term::from_field_text(self.f.body, t), IndexRecordOption::WithFreqs);
-            clauses.push((Occur::Should, Box::new(BoostQuery::new(Box::new(title), TITLE_BOOST))));
-            clauses.push((Occur::Should, Box::new(body)));
+            clauses.push((Term::from_field_text(self.f.title, t), TITLE_BOOST));
+            clauses.push((Term::from_field_text(self.f.body, t), 1.0));
         }
-        for k in &kanji {
-            let q = TermQuery::new(Term::from_field_text(self.f.kanji, k), IndexRecordOption::WithFreqs);
-            clauses.push((Occur::Should, Box::new(BoostQuery::new(Box::new(q), KANJI_WEIGHT))));
-        }
-        Some(Box::new(BooleanQuery::new(clauses)))
+        clauses.extend(kanji.iter().map(|k| (Term::from_field_text(self.f.kanji, k), KANJI_WEIGHT)));
+        clauses
     }
 
-    fn hits(&self, searcher: &Searcher, query: &dyn Query, top: Vec<(f32, DocAddress)>) -> Result<Vec<SearchHit>> {
-        let mut snippets = SnippetGenerator::create(searcher, query, self.f.body).map_err(index_error("snippets"))?;
-        snippets.set_max_num_chars(SNIPPET_CHARS);
+    /// The words of `text` as a scored query over title and body; `None` when it has no word.
+    fn text_query(&self, text: &str) -> Option<Box<dyn Query>> {
+        let clauses = self.text_clauses(text);
+        if clauses.is_empty() {
+            return None;
+        }
+        Some(Box::new(BooleanQuery::new(should(clauses).into_iter().map(|q| (Occur::Should, q)).collect())))
+    }
+
+    /// `filters` (the mandatory clauses of a scope and a request) with the words of `text`, as
+    /// one query; all of `filters` when `text` has no word.
+    ///
+    /// The strategy follows the filter's selectivity: when the portal's documents are few
+    /// against the postings of the words (one portal among many), the filter drives and each of
+    /// its documents is looked up in the postings ([`FilterFirstQuery`]); otherwise the words
+    /// drive and the filter is a required clause, which tantivy checks cheaply.
+    fn scored(
+        &self,
+        searcher: &Searcher,
+        mut filters: Vec<(Occur, Box<dyn Query>)>,
+        portal: PortalId,
+        text: &str,
+    ) -> Result<Box<dyn Query>> {
+        let clauses = self.text_clauses(text);
+        if clauses.is_empty() {
+            filters.push((Occur::Must, Box::new(AllQuery)));
+            return Ok(Box::new(BooleanQuery::new(filters)));
+        }
+        let strategy = FilterStrategy::ALL[usize::from(self.strategy.load(AtomicOrdering::Relaxed)) % 3];
+        let filter_first = match strategy {
+            FilterStrategy::WordsFirst => false,
+            FilterStrategy::FilterFirst => true,
+            FilterStrategy::Auto => {
+                let df = |t: &Term| searcher.doc_freq(t).map_err(index_error("cannot read term statistics"));
+                let mut postings = 0u64;
+                for (term, _) in clauses.iter().filter(|(t, _)| t.field() != self.f.title) {
+                    postings += df(term)?;
+                }
+                let documents = df(&Term::from_field_text(self.f.portal, &portal.to_string()))?;
+                documents * clauses.len() as u64 * LOOKUP_COST < postings
+            }
+        };
+        let should = should(clauses);
+        if filter_first {
+            return Ok(Box::new(FilterFirstQuery::new(Box::new(BooleanQuery::new(filters)), should)));
+        }
+        let any = should.into_iter().map(|q| (Occur::Should, q)).collect();
+        filters.push((Occur::Must, Box::new(BooleanQuery::new(any))));
+        Ok(Box::new(BooleanQuery::new(filters)))
+    }
+
+    /// The hits at `top`, each with a passage of its body where the terms of `text` meet.
+    fn hits(&self, searcher: &Searcher, text: &str, top: Vec<(f32, DocAddress)>) -> Result<Vec<SearchHit>> {
+        let highlighter = Highlighter::new(text, SNIPPET_CHARS);
         top.into_iter()
             .map(|(score, address)| {
                 let doc: TantivyDocument = searcher.doc(address).map_err(index_error("cannot read a hit"))?;
                 let text = |field: Field| doc.get_first(field).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
                 // The body field holds the title, then the body: the passage comes from the body.
                 let body = doc.get_all(self.f.body).filter_map(|v| v.as_str()).last().unwrap_or_default();
-                let mut snippet = snippets.snippet(body);
-                snippet.set_snippet_prefix_postfix("<b>", "</b>");
-                let snippet_html = if snippet.fragment().is_empty() {
-                    crate::escape(&body.chars().take(SNIPPET_CHARS).collect::<String>())
-                } else {
-                    snippet.to_html()
-                };
+                let snippet_html = highlighter.snippet_html(body);
                 Ok(SearchHit {
                     key: text(self.f.key),
                     kind: text(self.f.kind),
@@ -353,16 +441,13 @@ impl Inner {
             return Ok(SearchResults { facets: request.facets.then(Facets::default), ..SearchResults::default() });
         };
         clauses.extend(self.request_clauses(request));
-        let text = self.text_query(&request.text);
-        let has_text = text.is_some();
-        clauses.push((Occur::Must, text.unwrap_or_else(|| Box::new(AllQuery))));
-        let query = BooleanQuery::new(clauses);
+        let searcher = self.reader.searcher();
+        let query = self.scored(&searcher, clauses, scope.portal_id, &request.text)?;
         let limit = match request.limit {
             0 => 10,
             n => n.min(100),
         } as usize;
         let offset = request.offset as usize;
-        let searcher = self.reader.searcher();
         let top = TopDocs::with_limit(limit).and_offset(offset).order_by_score();
         let (top, total, facets) = if request.facets {
             let mut fc = FacetCollector::for_field("facets");
@@ -370,7 +455,7 @@ impl Inner {
                 fc.add_facet(Facet::from(root));
             }
             let (top, count, counts) =
-                searcher.search(&query, &(top, Count, fc)).map_err(index_error("search failed"))?;
+                searcher.search(&*query, &(top, Count, fc)).map_err(index_error("search failed"))?;
             let list = |root: &str| -> Vec<(String, u64)> {
                 let mut v: Vec<(String, u64)> = counts
                     .get(root)
@@ -386,7 +471,7 @@ impl Inner {
             let facets = Facets { categories: list("/c"), tags: list("/t"), locales: list("/l"), kinds: list("/k") };
             (top, Total { value: count as u64, exact: true }, Some(facets))
         } else {
-            let top = searcher.search(&query, &top).map_err(index_error("search failed"))?;
+            let top = searcher.search(&*query, &top).map_err(index_error("search failed"))?;
             // Without counting every match, the total is exact only when the matches ran out.
             let total = if top.len() < limit {
                 Total { value: (offset + top.len()) as u64, exact: true }
@@ -395,7 +480,7 @@ impl Inner {
             };
             (top, total, None)
         };
-        let hits = if has_text { self.hits(&searcher, &query, top)? } else { self.hits(&searcher, &EmptyQuery, top)? };
+        let hits = self.hits(&searcher, &request.text, top)?;
         Ok(SearchResults { hits, total, facets, ..SearchResults::default() })
     }
 
@@ -447,13 +532,14 @@ impl Inner {
         let request = SearchRequest { text: format!("{} {}", text(f.title), body), limit, ..Default::default() };
         let Some(mut clauses) = self.scope_clauses(scope) else { return Ok(Vec::new()) };
         clauses.push((Occur::MustNot, Box::new(TermQuery::new(me, IndexRecordOption::Basic))));
-        let Some(text_query) = self.text_query(&request.text) else { return Ok(Vec::new()) };
-        clauses.push((Occur::Must, text_query));
-        let query = BooleanQuery::new(clauses);
+        if self.text_clauses(&request.text).is_empty() {
+            return Ok(Vec::new());
+        }
+        let query = self.scored(&searcher, clauses, scope.portal_id, &request.text)?;
         let top = searcher
             .search(&query, &TopDocs::with_limit(limit.clamp(1, 50) as usize).order_by_score())
             .map_err(index_error("related failed"))?;
-        self.hits(&searcher, &query, top)
+        self.hits(&searcher, &request.text, top)
     }
 }
 

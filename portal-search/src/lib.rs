@@ -4,9 +4,11 @@
 #![deny(missing_docs)]
 
 pub mod analyzer;
+mod filter_first;
 mod index;
+pub mod snippet;
 
-pub use index::TantivySearch;
+pub use index::{FilterStrategy, TantivySearch};
 
 /// `text` with every HTML-significant character escaped.
 fn escape(text: &str) -> String {

@@ -10,7 +10,7 @@ use portal_core::model::{
 };
 use portal_core::ports::{IndexChange, SearchDocument, SearchIndex, SearchRequest};
 use portal_core::services::knowledge::{article_key, ReadScope};
-use portal_search::TantivySearch;
+use portal_search::{FilterStrategy, TantivySearch};
 use proptest::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -133,11 +133,19 @@ fn document(a: &Article) -> Option<SearchDocument> {
 }
 
 /// Checks one generated portal; returns how many (article, reader, query) decisions it judged.
-fn check(specs: Vec<Spec>, cat_labels: Vec<usize>, readers: Vec<Reader>, queries: Vec<Vec<usize>>) -> usize {
+/// Every filter strategy is judged (each case picks one), so neither may leak.
+fn check(
+    specs: Vec<Spec>,
+    cat_labels: Vec<usize>,
+    readers: Vec<Reader>,
+    queries: Vec<Vec<usize>>,
+    strategy: FilterStrategy,
+) -> usize {
     let decisions = AtomicUsize::new(0);
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     rt.block_on(async {
         let index = TantivySearch::in_memory().unwrap();
+        index.set_filter_strategy(strategy);
         let portal = PortalId::new();
         let other = PortalId::new();
         let cats = categories(portal, &cat_labels);
@@ -215,11 +223,12 @@ fn k1_k3_k4_search_reveals_nothing_a_reader_may_not_read() {
         prop::collection::vec(0..4usize, 4),
         prop::collection::vec(reader(), 1..5),
         prop::collection::vec(prop::collection::vec(0..WORDS.len(), 1..3), 8..16),
+        prop::sample::select(FilterStrategy::ALL.to_vec()),
     );
     let total = AtomicUsize::new(0);
     runner
-        .run(&strategy, |(specs, cats, readers, queries)| {
-            total.fetch_add(check(specs, cats, readers, queries), Ordering::Relaxed);
+        .run(&strategy, |(specs, cats, readers, queries, filter)| {
+            total.fetch_add(check(specs, cats, readers, queries, filter), Ordering::Relaxed);
             Ok(())
         })
         .unwrap();
