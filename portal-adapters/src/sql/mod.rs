@@ -5,6 +5,7 @@
 //! starts, how a connection is set up, which migrations apply — is a [`Dialect`] and the two
 //! front-end modules.
 
+mod attachments;
 mod error;
 mod feedback;
 mod knowledge;

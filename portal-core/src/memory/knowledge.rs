@@ -6,10 +6,10 @@ use std::collections::{BTreeMap, HashMap};
 use super::{already_exists, MemoryTx};
 use crate::error::{Error, Result};
 use crate::model::{
-    Article, ArticleFeedback, ArticleId, ArticleRevision, ArticleStats, Category, CategoryId, KbChange, KbEntity,
+    Article, ArticleFeedback, ArticleId, Attachment, AttachmentId, AttachmentUsage, ArticleRevision, ArticleStats, Category, CategoryId, KbChange, KbEntity,
     PortalId, QueryStats, SearchEvent, SearchEventId,
 };
-use crate::ports::{ArticleFeedbackStore, KnowledgeStore, SearchLog};
+use crate::ports::{ArticleFeedbackStore, AttachmentStore, KnowledgeStore, SearchLog};
 
 #[derive(Default)]
 pub(super) struct KbState {
@@ -23,6 +23,7 @@ pub(super) struct KbState {
     views: HashMap<(PortalId, ArticleId), u64>,
     /// Answers by article and a running number (so the newest is last).
     feedback: BTreeMap<(PortalId, ArticleId, u64), ArticleFeedback>,
+    attachments: BTreeMap<(PortalId, AttachmentId), Attachment>,
 }
 
 #[async_trait]
@@ -246,4 +247,49 @@ impl ArticleFeedbackStore for MemoryTx {
             .map(|(_, f)| f.clone())
             .collect())
     }
+}
+
+#[async_trait]
+impl AttachmentStore for MemoryTx {
+    async fn insert_attachment(&mut self, attachment: &Attachment) -> Result<()> {
+        let key = (attachment.portal_id, attachment.id);
+        if self.state().kb.attachments.contains_key(&key) {
+            return Err(already_exists("an attachment with this id exists"));
+        }
+        self.write(|s| &mut s.kb.attachments, key, Some(attachment.clone()));
+        Ok(())
+    }
+
+    async fn get_attachment(&mut self, portal: PortalId, id: AttachmentId) -> Result<Option<Attachment>> {
+        Ok(self.state().kb.attachments.get(&(portal, id)).cloned())
+    }
+
+    async fn list_attachments(&mut self, portal: PortalId, article: ArticleId) -> Result<Vec<Attachment>> {
+        let s = self.state();
+        let of_portal = s.kb.attachments.range(of_portal(portal));
+        Ok(of_portal.map(|(_, a)| a).filter(|a| a.article_id == article).cloned().collect())
+    }
+
+    async fn delete_attachment(&mut self, portal: PortalId, id: AttachmentId) -> Result<bool> {
+        if !self.state().kb.attachments.contains_key(&(portal, id)) {
+            return Ok(false);
+        }
+        self.write(|s| &mut s.kb.attachments, (portal, id), None::<Attachment>);
+        Ok(true)
+    }
+
+    async fn attachment_usage(&mut self, portal: PortalId) -> Result<AttachmentUsage> {
+        let s = self.state();
+        let of_portal = s.kb.attachments.range(of_portal(portal));
+        Ok(of_portal.fold(AttachmentUsage::default(), |u, (_, a)| AttachmentUsage {
+            files: u.files + 1,
+            bytes: u.bytes + a.size,
+        }))
+    }
+}
+
+/// Every attachment key of `portal`.
+fn of_portal(portal: PortalId) -> std::ops::RangeInclusive<(PortalId, AttachmentId)> {
+    let (min, max) = (uuid::Uuid::nil(), uuid::Uuid::max());
+    (portal, AttachmentId::from_uuid(min))..=(portal, AttachmentId::from_uuid(max))
 }

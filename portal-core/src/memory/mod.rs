@@ -26,7 +26,10 @@ use crate::ports::{
 };
 use crate::secret::TokenHash;
 
+mod blobs;
 mod knowledge;
+
+pub use blobs::MemoryBlobStore;
 
 #[derive(Default)]
 struct State {

@@ -94,6 +94,10 @@ id_type!(
     /// Identifies one recorded search.
     SearchEventId
 );
+id_type!(
+    /// Identifies a file attached to an article.
+    AttachmentId
+);
 
 #[cfg(test)]
 mod tests {

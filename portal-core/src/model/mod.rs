@@ -1,5 +1,6 @@
 //! Domain types. Plain data with serde; behaviour lives in `services`.
 
+mod attachment;
 mod audit;
 mod ids;
 mod invitation;
@@ -12,9 +13,10 @@ mod throttle;
 mod token;
 mod user;
 
+pub use attachment::{Attachment, AttachmentUsage};
 pub use audit::{escape_controls, AuditEvent, AuditOutcome};
 pub use ids::{
-    ArticleId, AuditEventId, CategoryId, InvitationId, OrganizationId, PortalId, SearchEventId, SessionId, TokenId,
+    ArticleId, AttachmentId, AuditEventId, CategoryId, InvitationId, OrganizationId, PortalId, SearchEventId, SessionId, TokenId,
     UserId,
 };
 pub use invitation::Invitation;

@@ -148,3 +148,41 @@ pub trait ArticleFeedbackStore: Send {
         limit: u32,
     ) -> Result<Vec<crate::model::ArticleFeedback>>;
 }
+
+/// What the portal knows of files attached to articles (the bytes are in a
+/// [`super::BlobStore`]).
+#[async_trait]
+pub trait AttachmentStore: Send {
+    /// # Behavior
+    /// - an attachment inserted is read back unchanged by `get_attachment` and listed with its
+    ///   article's; a second one with the same id fails with `AlreadyExists`.
+    async fn insert_attachment(&mut self, attachment: &crate::model::Attachment) -> Result<()>;
+
+    /// # Behavior
+    /// - an unknown id, or another portal's attachment, returns `Ok(None)`.
+    async fn get_attachment(
+        &mut self,
+        portal: PortalId,
+        id: crate::model::AttachmentId,
+    ) -> Result<Option<crate::model::Attachment>>;
+
+    /// An article's attachments, oldest first.
+    ///
+    /// # Behavior
+    /// - lists only this article's attachments in this portal, by ascending id.
+    async fn list_attachments(&mut self, portal: PortalId, article: ArticleId)
+        -> Result<Vec<crate::model::Attachment>>;
+
+    /// Remove an attachment's record; returns whether there was one.
+    ///
+    /// # Behavior
+    /// - removes only that attachment (`true`); an unknown id or another portal's returns
+    ///   `false` and removes nothing.
+    async fn delete_attachment(&mut self, portal: PortalId, id: crate::model::AttachmentId) -> Result<bool>;
+
+    /// How many files, and bytes, the portal's attachments hold.
+    ///
+    /// # Behavior
+    /// - sums only this portal's attachments; a portal without any has zero usage.
+    async fn attachment_usage(&mut self, portal: PortalId) -> Result<crate::model::AttachmentUsage>;
+}

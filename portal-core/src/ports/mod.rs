@@ -2,6 +2,7 @@
 //! written only in portal domain types.
 
 mod authorizer;
+mod blobs;
 mod clock;
 mod hasher;
 mod knowledge;
@@ -12,7 +13,8 @@ mod storage;
 pub use authorizer::{ops, Authorizer, Item, Probe};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use hasher::{PasswordHasher, Verification};
-pub use knowledge::{ArticleFeedbackStore, KnowledgeStore, SearchLog};
+pub use blobs::{BlobKey, BlobStore};
+pub use knowledge::{ArticleFeedbackStore, AttachmentStore, KnowledgeStore, SearchLog};
 pub use password_list::{NoBlocklist, PasswordBlocklist};
 pub use search::{
     Facets, IndexChange, SearchDocument, SearchHit, SearchIndex, SearchRequest, SearchResults, SearchScope, Suggestion,

@@ -297,6 +297,7 @@ pub trait Transaction:
     + super::KnowledgeStore
     + super::SearchLog
     + super::ArticleFeedbackStore
+    + super::AttachmentStore
     + Send
 {
     /// Make every write of this transaction durable and visible, all together.

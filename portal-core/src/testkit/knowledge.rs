@@ -355,3 +355,64 @@ pub async fn article_feedback_counts_a_member_once(store: Store) {
     assert_eq!(t.list_article_feedback(p.id, a.id, 1).await.unwrap().len(), 1);
     assert!(t.list_article_feedback(other.id, a.id, 10).await.unwrap().is_empty());
 }
+
+fn attachment(a: &crate::model::Article, name: &str, size: u64) -> crate::model::Attachment {
+    crate::model::Attachment {
+        id: crate::model::AttachmentId::new(),
+        portal_id: a.portal_id,
+        article_id: a.id,
+        file_name: name.to_owned(),
+        content_type: "application/pdf".into(),
+        size,
+        sha256: "0".repeat(64),
+        uploaded_by: Some(crate::model::UserId::new()),
+        created_at: fx::now(),
+    }
+}
+
+/// An attachment is read back unchanged, listed with its article's, oldest first; a second one
+/// with the same id is `AlreadyExists`.
+pub async fn attachment_insert_then_get_and_list(store: Store) {
+    let p = new_portal(&store).await;
+    let (a, b) = (stored_article(&store, p.id).await, stored_article(&store, p.id).await);
+    let (first, second, elsewhere) = (attachment(&a, "one.pdf", 10), attachment(&a, "two.pdf", 20), attachment(&b, "b.pdf", 5));
+    let mut t = tx(&store).await;
+    for x in [&first, &second, &elsewhere] {
+        t.insert_attachment(x).await.unwrap();
+    }
+    assert_eq!(t.insert_attachment(&first).await.unwrap_err().kind(), ErrorKind::AlreadyExists);
+    t.rollback().await.unwrap();
+    let mut t = tx(&store).await;
+    for x in [&first, &second, &elsewhere] {
+        t.insert_attachment(x).await.unwrap();
+    }
+    t.commit().await.unwrap();
+    let mut t = tx(&store).await;
+    assert_eq!(t.get_attachment(p.id, first.id).await.unwrap(), Some(first.clone()));
+    assert_eq!(t.list_attachments(p.id, a.id).await.unwrap(), [first, second]);
+    assert_eq!(t.list_attachments(p.id, b.id).await.unwrap(), [elsewhere]);
+}
+
+/// Deleting removes only that attachment; usage sums a portal's files; other portals see none.
+pub async fn attachment_delete_and_usage_per_portal(store: Store) {
+    let p = new_portal(&store).await;
+    let other = new_portal(&store).await;
+    let a = stored_article(&store, p.id).await;
+    let (x, y) = (attachment(&a, "x.png", 1_000), attachment(&a, "y.png", 234));
+    let mut t = tx(&store).await;
+    t.insert_attachment(&x).await.unwrap();
+    t.insert_attachment(&y).await.unwrap();
+    t.commit().await.unwrap();
+    let mut t = tx(&store).await;
+    assert_eq!(t.attachment_usage(p.id).await.unwrap(), crate::model::AttachmentUsage { files: 2, bytes: 1_234 });
+    assert_eq!(t.attachment_usage(other.id).await.unwrap(), crate::model::AttachmentUsage::default());
+    assert_eq!(t.get_attachment(other.id, x.id).await.unwrap(), None);
+    assert!(!t.delete_attachment(other.id, x.id).await.unwrap());
+    assert!(t.delete_attachment(p.id, x.id).await.unwrap());
+    assert!(!t.delete_attachment(p.id, x.id).await.unwrap());
+    t.commit().await.unwrap();
+    let mut t = tx(&store).await;
+    assert_eq!(t.get_attachment(p.id, x.id).await.unwrap(), None);
+    assert_eq!(t.list_attachments(p.id, a.id).await.unwrap(), [y]);
+    assert_eq!(t.attachment_usage(p.id).await.unwrap(), crate::model::AttachmentUsage { files: 1, bytes: 234 });
+}

@@ -9,6 +9,7 @@
 //! The expression is evaluated once per test (inside an async context) and may return the same
 //! database every time: each test creates its own portal, so tests run in parallel safely.
 
+pub mod blobs;
 pub mod fixtures;
 pub mod knowledge;
 pub mod storage;
@@ -110,6 +111,8 @@ macro_rules! __storage_conformance_list {
             search_log_keeps_the_first_click,
             article_views_add_up_per_article,
             article_feedback_counts_a_member_once,
+            attachment_insert_then_get_and_list,
+            attachment_delete_and_usage_per_portal,
         );
     };
 }
