@@ -10,7 +10,13 @@
 //!   `Unavailable` errors, embedded migrations, optional schema per deployment.
 //!
 //! Both run the same SQL (the private `sql` module over sqlx's `Any` driver).
+//!
+//! - [`blobs::ObjectBlobStore`] (feature `blobs`, default) — file bytes in any `object_store`
+//!   backend; [`blobs::ObjectBlobStore::local`] keeps them in a directory.
 #![deny(missing_docs)]
+
+#[cfg(feature = "blobs")]
+pub mod blobs;
 
 #[cfg(feature = "postgres")]
 pub mod postgres;
