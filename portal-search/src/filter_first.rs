@@ -27,7 +27,10 @@ impl FilterFirstQuery {
 
 impl Clone for FilterFirstQuery {
     fn clone(&self) -> Self {
-        FilterFirstQuery { filter: self.filter.box_clone(), should: self.should.iter().map(|q| q.box_clone()).collect() }
+        FilterFirstQuery {
+            filter: self.filter.box_clone(),
+            should: self.should.iter().map(|q| q.box_clone()).collect(),
+        }
     }
 }
 

@@ -1,11 +1,11 @@
 //! `TantivySearch`: the [`SearchIndex`] port on one tantivy index shared by every portal.
 
 use async_trait::async_trait;
+use portal_core::model::PortalId;
 use portal_core::ports::{
     Facets, IndexChange, SearchDocument, SearchHit, SearchIndex, SearchRequest, SearchResults, SearchScope, Suggestion,
     Total,
 };
-use portal_core::model::PortalId;
 use portal_core::{Error, ErrorKind, Result};
 use std::collections::BTreeSet;
 use std::ops::Bound;
@@ -14,8 +14,7 @@ use std::sync::atomic::{AtomicU8, Ordering as AtomicOrdering};
 use std::sync::{Arc, Mutex, PoisonError};
 use tantivy::collector::{Count, FacetCollector, TopDocs};
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, Occur, Query, RangeQuery, RegexQuery, TermQuery,
-    TermSetQuery,
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, Occur, Query, RangeQuery, RegexQuery, TermQuery, TermSetQuery,
 };
 use tantivy::schema::{
     Facet, FacetOptions, Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, FAST, INDEXED,
@@ -124,7 +123,8 @@ pub enum FilterStrategy {
 
 impl FilterStrategy {
     /// Every strategy.
-    pub const ALL: [FilterStrategy; 3] = [FilterStrategy::Auto, FilterStrategy::WordsFirst, FilterStrategy::FilterFirst];
+    pub const ALL: [FilterStrategy; 3] =
+        [FilterStrategy::Auto, FilterStrategy::WordsFirst, FilterStrategy::FilterFirst];
 }
 
 /// A tantivy index on local disk (or in memory, for tests and tools).
@@ -208,7 +208,11 @@ fn should(clauses: Vec<(Term, Score)>) -> Vec<Box<dyn Query>> {
         .into_iter()
         .map(|(term, weight)| {
             let q: Box<dyn Query> = Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs));
-            if weight == 1.0 { q } else { Box::new(BoostQuery::new(q, weight)) }
+            if weight == 1.0 {
+                q
+            } else {
+                Box::new(BoostQuery::new(q, weight))
+            }
         })
         .collect()
 }

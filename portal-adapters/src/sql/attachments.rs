@@ -66,8 +66,10 @@ impl AttachmentStore for SqlTx {
     }
 
     async fn attachment_usage(&mut self, portal: PortalId) -> Result<AttachmentUsage> {
-        let q = sqlx::query("SELECT COUNT(*) AS files, SUM(size) AS bytes FROM kb_attachments WHERE portal_id = $1")
-            .bind(portal.to_string());
+        let q = sqlx::query(
+            "SELECT COUNT(*) AS files, CAST(SUM(size) AS BIGINT) AS bytes FROM kb_attachments WHERE portal_id = $1",
+        )
+        .bind(portal.to_string());
         let usage = self.one(q, |row| Ok(AttachmentUsage { files: count(row, "files")?, bytes: count(row, "bytes")? }));
         Ok(usage.await?.unwrap_or_default())
     }

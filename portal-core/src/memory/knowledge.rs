@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, HashMap};
 use super::{already_exists, MemoryTx};
 use crate::error::{Error, Result};
 use crate::model::{
-    Article, ArticleFeedback, ArticleId, Attachment, AttachmentId, AttachmentUsage, ArticleRevision, ArticleStats, Category, CategoryId, KbChange, KbEntity,
-    PortalId, QueryStats, SearchEvent, SearchEventId,
+    Article, ArticleFeedback, ArticleId, ArticleRevision, ArticleStats, Attachment, AttachmentId, AttachmentUsage,
+    Category, CategoryId, KbChange, KbEntity, PortalId, QueryStats, SearchEvent, SearchEventId,
 };
 use crate::ports::{ArticleFeedbackStore, AttachmentStore, KnowledgeStore, SearchLog};
 

@@ -16,8 +16,8 @@ mod user;
 pub use attachment::{Attachment, AttachmentUsage};
 pub use audit::{escape_controls, AuditEvent, AuditOutcome};
 pub use ids::{
-    ArticleId, AttachmentId, AuditEventId, CategoryId, InvitationId, OrganizationId, PortalId, SearchEventId, SessionId, TokenId,
-    UserId,
+    ArticleId, AttachmentId, AuditEventId, CategoryId, InvitationId, OrganizationId, PortalId, SearchEventId,
+    SessionId, TokenId, UserId,
 };
 pub use invitation::Invitation;
 pub use kb::{

@@ -11,9 +11,9 @@ mod search;
 mod storage;
 
 pub use authorizer::{ops, Authorizer, Item, Probe};
+pub use blobs::{BlobKey, BlobStore};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use hasher::{PasswordHasher, Verification};
-pub use blobs::{BlobKey, BlobStore};
 pub use knowledge::{ArticleFeedbackStore, AttachmentStore, KnowledgeStore, SearchLog};
 pub use password_list::{NoBlocklist, PasswordBlocklist};
 pub use search::{

@@ -375,7 +375,8 @@ fn attachment(a: &crate::model::Article, name: &str, size: u64) -> crate::model:
 pub async fn attachment_insert_then_get_and_list(store: Store) {
     let p = new_portal(&store).await;
     let (a, b) = (stored_article(&store, p.id).await, stored_article(&store, p.id).await);
-    let (first, second, elsewhere) = (attachment(&a, "one.pdf", 10), attachment(&a, "two.pdf", 20), attachment(&b, "b.pdf", 5));
+    let (first, second, elsewhere) =
+        (attachment(&a, "one.pdf", 10), attachment(&a, "two.pdf", 20), attachment(&b, "b.pdf", 5));
     let mut t = tx(&store).await;
     for x in [&first, &second, &elsewhere] {
         t.insert_attachment(x).await.unwrap();
