@@ -9,13 +9,16 @@ pub use portal_auth as auth;
 pub use portal_core as core;
 pub use portal_search as search;
 
+use portal_adapters::blobs::ObjectBlobStore;
 use portal_adapters::postgres::PostgresStore;
 use portal_adapters::sqlite::SqliteStore;
 use portal_auth::{Argon2Hasher, CompiledAuthorizer, ZxcvbnBlocklist, DEFAULT_POLICY};
-use portal_core::memory::MemoryStore;
-use portal_core::ports::{Authorizer, Clock, PasswordBlocklist, PasswordHasher, SearchIndex, Storage, SystemClock};
+use portal_core::memory::{MemoryBlobStore, MemoryStore};
+use portal_core::ports::{
+    Authorizer, BlobStore, Clock, PasswordBlocklist, PasswordHasher, SearchIndex, Storage, SystemClock,
+};
 use portal_core::services::access::{AccessConfig, AccessPorts, AccessService};
-use portal_core::services::knowledge::{KnowledgePorts, KnowledgeService};
+use portal_core::services::knowledge::{AttachmentLimits, KnowledgePorts, KnowledgeService};
 use portal_core::{Error, ErrorKind, Result};
 use portal_search::TantivySearch;
 
@@ -50,11 +53,17 @@ impl Portal {
 
     /// Everything in memory (nothing survives the process): for tests, examples and trials.
     pub async fn in_memory() -> Result<Portal> {
-        Portal::builder().storage(MemoryStore::new()).search(TantivySearch::in_memory()?).build().await
+        Portal::builder()
+            .storage(MemoryStore::new())
+            .search(TantivySearch::in_memory()?)
+            .blobs(MemoryBlobStore::new())
+            .build()
+            .await
     }
 
     /// The embedded default: a SQLite database at `dir/portal.db` (created with `dir` if
-    /// missing), argon2id hashing, the zxcvbn block list and the default casbin policy.
+    /// missing), the search index in `dir/index`, attachments in `dir/files`, argon2id hashing,
+    /// the zxcvbn block list and the default casbin policy.
     pub async fn embedded(dir: impl AsRef<Path>) -> Result<Portal> {
         let dir = dir.as_ref();
         std::fs::create_dir_all(dir).map_err(|e| {
@@ -64,7 +73,8 @@ impl Portal {
         })?;
         let store = SqliteStore::open(dir.join("portal.db")).await?;
         let index = TantivySearch::open(dir.join("index"))?;
-        Portal::builder().storage(store).search(index).build().await
+        let files = ObjectBlobStore::local(dir.join("files"))?;
+        Portal::builder().storage(store).search(index).blobs(files).build().await
     }
 
     /// PostgreSQL at `url` (`postgres://user:password@host/database`) with the default pool,
@@ -103,6 +113,8 @@ pub struct PortalBuilder {
     clock: Option<Arc<dyn Clock>>,
     blocklist: Option<Arc<dyn PasswordBlocklist>>,
     search: Option<Arc<dyn SearchIndex>>,
+    blobs: Option<Arc<dyn BlobStore>>,
+    attachment_limits: AttachmentLimits,
     access: AccessConfig,
 }
 
@@ -152,6 +164,20 @@ impl PortalBuilder {
         self
     }
 
+    /// Where attachments' bytes are kept (default: none, and attachments are `Unsupported`;
+    /// [`Portal::embedded`] keeps them in a directory, [`Portal::in_memory`] in memory). Any
+    /// `object_store` backend fits through [`ObjectBlobStore::new`].
+    pub fn blobs(mut self, blobs: impl BlobStore) -> Self {
+        self.blobs = Some(Arc::new(blobs));
+        self
+    }
+
+    /// Caps on attachments: file size, files per article, bytes per portal (F1).
+    pub fn attachment_limits(mut self, limits: AttachmentLimits) -> Self {
+        self.attachment_limits = limits;
+        self
+    }
+
     /// Access settings (password policy, throttling, timeouts, sign-up role).
     pub fn access_config(mut self, config: AccessConfig) -> Self {
         self.access = config;
@@ -179,9 +205,11 @@ impl PortalBuilder {
                 authorizer: ports.authorizer.clone(),
                 clock: ports.clock.clone(),
                 search: self.search,
+                blobs: self.blobs,
             },
             self.access.transaction_attempts,
-        );
+        )
+        .with_attachment_limits(self.attachment_limits);
         if knowledge_has_index {
             knowledge.sync_index().await?;
         }

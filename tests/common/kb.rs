@@ -18,7 +18,11 @@ pub struct Kb {
 impl Kb {
     /// A public portal (with a search index in memory) and its admin, an agent and a customer.
     pub async fn new() -> Kb {
-        let h = Harness::memory().await;
+        Kb::on(Harness::memory().await).await
+    }
+
+    /// The same on a harness of the caller's.
+    pub async fn on(h: Harness) -> Kb {
         let (pid, admin) = h.portal_with_admin(PortalMode::Public).await;
         let agent = h.invited(pid, &admin, "agent@example.org", Role::agent()).await;
         let customer = h.member(pid, &admin, "customer@example.org").await;

@@ -8,7 +8,7 @@ pub mod races;
 
 use async_trait::async_trait;
 use chrono::{TimeZone, Utc};
-use portal::core::memory::MemoryStore;
+use portal::core::memory::{MemoryBlobStore, MemoryStore};
 use portal::core::model::{PortalId, Principal, Role};
 use portal::core::ports::{Clock, ManualClock, PasswordHasher, Storage, Verification};
 use portal::core::secret::{Password, SecretToken};
@@ -84,7 +84,12 @@ impl Harness {
     }
 
     pub async fn with(store: Arc<dyn Storage>, config: AccessConfig) -> Self {
-        Self::build(Portal::builder().search(index()), store, config).await
+        Self::build(Portal::builder().search(index()).blobs(MemoryBlobStore::new()), store, config).await
+    }
+
+    /// A portal assembled from `builder` (plus the harness's clock and hasher) on `store`.
+    pub async fn with_builder(builder: portal::PortalBuilder, store: Arc<dyn Storage>) -> Self {
+        Self::build(builder, store, AccessConfig::default()).await
     }
 
     /// A portal on `store` searching with `index` (say, a `TantivySearch` in a directory).
@@ -223,7 +228,7 @@ impl Harness {
 }
 
 /// A search index in memory.
-fn index() -> portal::search::TantivySearch {
+pub fn index() -> portal::search::TantivySearch {
     portal::search::TantivySearch::in_memory().expect("an index in memory")
 }
 

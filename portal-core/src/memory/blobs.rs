@@ -18,6 +18,16 @@ impl MemoryBlobStore {
     pub fn new() -> Self {
         Self::default()
     }
+
+    /// How many blobs it holds.
+    pub fn len(&self) -> usize {
+        self.blobs.lock().unwrap_or_else(PoisonError::into_inner).len()
+    }
+
+    /// Whether it holds none.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 }
 
 #[async_trait]

@@ -2,6 +2,7 @@
 
 use async_trait::async_trait;
 use std::fmt;
+use std::sync::Arc;
 
 use crate::error::Result;
 use crate::model::{AttachmentId, PortalId};
@@ -52,4 +53,21 @@ pub trait BlobStore: Send + Sync + 'static {
     /// - after `delete`, `get` returns `Ok(None)`; other keys are untouched; deleting twice is
     ///   fine.
     async fn delete(&self, key: &BlobKey) -> Result<()>;
+}
+
+/// A shared store is a store (so a host or a test can keep a handle on the one it gives the
+/// portal).
+#[async_trait]
+impl<T: BlobStore + ?Sized> BlobStore for Arc<T> {
+    async fn put(&self, key: &BlobKey, bytes: Vec<u8>) -> Result<()> {
+        (**self).put(key, bytes).await
+    }
+
+    async fn get(&self, key: &BlobKey) -> Result<Option<Vec<u8>>> {
+        (**self).get(key).await
+    }
+
+    async fn delete(&self, key: &BlobKey) -> Result<()> {
+        (**self).delete(key).await
+    }
 }

@@ -5,17 +5,20 @@
 //!
 //! Editing needs `article` / `write` (agents in the shipped policy), the category tree
 //! `category` / `manage` (admins); reading needs `article:<label>` / `read` for the article's
-//! label and every category above it. Every change is written with its revision, its audit
+//! label and every category above it. Files attached to an article are read with it and
+//! written by its editors; their bytes live in a [`BlobStore`]. Every change is written with its revision, its audit
 //! event and its change-feed entry (what the search index follows) in one transaction.
 
 mod analytics;
 mod articles;
+mod attachments;
 mod categories;
 mod feedback;
 mod forms;
 mod render;
 mod scope;
 mod search;
+mod uploads;
 
 pub use analytics::normalize_query;
 pub use articles::ArticlePage;
@@ -24,12 +27,13 @@ pub use forms::{ArticleForm, ArticleQuery, CategoryForm};
 pub use render::{escape_html, render_markdown};
 pub use scope::ReadScope;
 pub use search::article_key;
+pub use uploads::{content_disposition, sanitize_file_name, AttachmentLimits, Download};
 
 use std::sync::Arc;
 
 use crate::error::Result;
 use crate::model::{ArticleId, AuditEvent, KbEntity, Principal};
-use crate::ports::{ops, Authorizer, Clock, SearchIndex, Storage, Transaction};
+use crate::ports::{ops, Authorizer, BlobStore, Clock, SearchIndex, Storage, Transaction};
 use crate::services::guard::Guard;
 use std::future::Future;
 use std::pin::Pin;
@@ -45,6 +49,8 @@ pub struct KnowledgePorts {
     pub clock: Arc<dyn Clock>,
     /// The full-text index, if the portal searches (without one, search is `Unsupported`).
     pub search: Option<Arc<dyn SearchIndex>>,
+    /// Where attachments' bytes go (without one, attachments are `Unsupported`).
+    pub blobs: Option<Arc<dyn BlobStore>>,
 }
 
 /// Categories and articles of every portal. Cheap to clone.
@@ -54,6 +60,8 @@ pub struct KnowledgeService {
     search: Option<Arc<dyn SearchIndex>>,
     /// One index catch-up at a time, so positions only move forward.
     index_turn: Arc<tokio::sync::Mutex<()>>,
+    blobs: Option<Arc<dyn BlobStore>>,
+    attachment_limits: AttachmentLimits,
 }
 
 impl KnowledgeService {
@@ -68,7 +76,15 @@ impl KnowledgeService {
             },
             search: ports.search,
             index_turn: Arc::new(tokio::sync::Mutex::new(())),
+            blobs: ports.blobs,
+            attachment_limits: AttachmentLimits::default(),
         }
+    }
+
+    /// The same service with other caps on attachments (F1).
+    pub fn with_attachment_limits(mut self, limits: AttachmentLimits) -> Self {
+        self.attachment_limits = limits;
+        self
     }
 
     /// What `who` may read of its portal's knowledge base right now. An authorizer error
