@@ -17,14 +17,16 @@ mod common;
 use common::{Harness, GOOD_PASSWORD};
 use portal::core::memory::MemoryStore;
 use portal::core::model::{
-    Article, ArticleKind, AuditOutcome, Category, CategoryId, InvitationId, Locale, PolicyRule, PortalId, Principal,
-    Role, SearchEventId, SessionId, UserId, Visibility,
+    Article, ArticleKind, AttachmentId, AuditOutcome, Category, CategoryId, InvitationId, Locale, PolicyRule, PortalId,
+    Principal, Role, SearchEventId, SessionId, UserId, Visibility,
 };
 use portal::core::ports::SearchRequest;
 use portal::core::ports::Storage;
 use portal::core::services::knowledge::{article_key, ArticleForm, ArticleQuery, CategoryForm};
 use portal::prelude::{ErrorKind, MemberQuery, MemberStatus, PortalMode};
 use std::sync::Arc;
+
+const PDF: &[u8] = b"%PDF-1.7\n%%EOF\n";
 
 /// The shipped roles, each inheriting the ones before it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -95,9 +97,13 @@ enum Op {
     GiveFeedback,
     ArticleStats,
     ArticleFeedback,
+    AddAttachment,
+    ListAttachments,
+    DownloadAttachment,
+    RemoveAttachment,
 }
 
-const OPS: [Op; 45] = [
+const OPS: [Op; 49] = [
     Op::Approve,
     Op::Reject,
     Op::Suspend,
@@ -143,6 +149,10 @@ const OPS: [Op; 45] = [
     Op::GiveFeedback,
     Op::ArticleStats,
     Op::ArticleFeedback,
+    Op::AddAttachment,
+    Op::ListAttachments,
+    Op::DownloadAttachment,
+    Op::RemoveAttachment,
 ];
 
 impl Op {
@@ -152,11 +162,12 @@ impl Op {
         match self {
             ListMembers | ShowMember | InviteCustomer | GrantCustomer | RevokeCustomer => Who::Agent,
             CreateArticle | EditArticle | PublishArticle | ArchiveArticle | RestoreRevision | MarkReviewed
-            | ListRevisions | SearchReport | ArticleStats | ArticleFeedback => Who::Agent,
-            ListOwnSessions | RevokeOwnSession | RevokeOtherOwnSessions | ChangeOwnPassword | Logout => Who::Customer,
-            ReadArticle | ListArticles | ListCategories | Search | RecordClick | RecordView | GiveFeedback => {
-                Who::Anonymous
+            | ListRevisions | SearchReport | ArticleStats | ArticleFeedback | AddAttachment | RemoveAttachment => {
+                Who::Agent
             }
+            ListOwnSessions | RevokeOwnSession | RevokeOtherOwnSessions | ChangeOwnPassword | Logout => Who::Customer,
+            ReadArticle | ListArticles | ListCategories | Search | RecordClick | RecordView | GiveFeedback
+            | ListAttachments | DownloadAttachment => Who::Anonymous,
             _ => Who::Admin,
         }
     }
@@ -198,6 +209,8 @@ struct World {
     /// A public category with a published public article in it.
     category: Category,
     article: Article,
+    /// A file attached to `article`.
+    attachment: AttachmentId,
     /// A search run in A.
     search: SearchEventId,
     b: PortalId,
@@ -220,10 +233,26 @@ impl World {
         let category = kb.create_category(&a_admin, category_form("help")).await.unwrap();
         let draft = kb.create_article(&a_admin, article_form(Some(category.id))).await.unwrap();
         let article = kb.publish_article(&a_admin, draft.id, draft.version, None).await.unwrap();
+        let attachment = kb.add_attachment(&a_admin, article.id, "guide.pdf", PDF.to_vec()).await.unwrap().id;
         let searched = kb.search(&a_admin, SearchRequest { text: "sign".into(), ..Default::default() }).await.unwrap();
         let search = searched.search_id.unwrap();
         let (b, b_admin) = h.portal_with_admin(PortalMode::Public).await;
-        World { h, a, a_admin, pending, active, suspended, invitation, session, category, article, search, b, b_admin }
+        World {
+            h,
+            a,
+            a_admin,
+            pending,
+            active,
+            suspended,
+            invitation,
+            session,
+            category,
+            article,
+            attachment,
+            search,
+            b,
+            b_admin,
+        }
     }
 
     /// A principal with `who`'s role in `portal` (signed in, except the anonymous visitor).
@@ -252,9 +281,12 @@ impl World {
         let categories = kb.categories(&self.a_admin).await.unwrap();
         let searches = kb.search_report(&self.a_admin, self.h.now() - chrono::Duration::days(1), 100).await.unwrap();
         let stats = kb.article_stats(&self.a_admin, self.article.id).await.unwrap();
+        let files = kb.attachments(&self.a_admin, self.article.id).await.unwrap();
         let changes = access.audit_log(&self.a_admin, None, 1000).await.unwrap();
         let changes: Vec<_> = changes.iter().filter(|e| e.outcome == AuditOutcome::Success).map(|e| e.id).collect();
-        format!("{members:?} {invitations:?} {lines:?} {changes:?} {articles:?} {categories:?} {searches:?} {stats:?}")
+        format!(
+            "{members:?} {invitations:?} {lines:?} {changes:?} {articles:?} {categories:?} {searches:?} {stats:?} {files:?}"
+        )
     }
 
     /// Run `op` as `actor`, aimed at portal A's records; `Ok` carries what it returned.
@@ -331,6 +363,14 @@ impl World {
             Op::GiveFeedback => kb.give_feedback(actor, art.id, true, "thanks").await.map(|()| String::new()),
             Op::ArticleStats => kb.article_stats(actor, art.id).await.map(|s| format!("{s:?}")),
             Op::ArticleFeedback => kb.article_feedback(actor, art.id, 10).await.map(|v| format!("{v:?}")),
+            Op::AddAttachment => {
+                kb.add_attachment(actor, art.id, "new.pdf", PDF.to_vec()).await.map(|a| format!("{a:?}"))
+            }
+            Op::ListAttachments => kb.attachments(actor, art.id).await.map(|v| format!("{v:?}")),
+            Op::DownloadAttachment => {
+                kb.download_attachment(actor, self.attachment).await.map(|d| format!("{:?}", d.attachment))
+            }
+            Op::RemoveAttachment => kb.remove_attachment(actor, self.attachment).await.map(|()| String::new()),
             Op::SearchReport => {
                 let since = self.h.now() - chrono::Duration::days(1);
                 kb.search_report(actor, since, 100).await.map(|v| format!("{v:?}"))

@@ -114,7 +114,8 @@ impl Harness {
         )
         .await
         .unwrap();
-        Self::build(Portal::builder().authorizer(authorizer).search(index()), store, AccessConfig::default()).await
+        let builder = Portal::builder().authorizer(authorizer).search(index()).blobs(MemoryBlobStore::new());
+        Self::build(builder, store, AccessConfig::default()).await
     }
 
     async fn build(builder: portal::PortalBuilder, store: Arc<dyn Storage>, config: AccessConfig) -> Self {
