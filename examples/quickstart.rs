@@ -112,12 +112,30 @@ async fn main() -> anyhow::Result<()> {
             review_due_at: None,
         };
         let draft = kb.create_article(&admin_principal, form).await?;
-        kb.publish_article(&admin_principal, draft.id, draft.version, None).await?;
+        let article = kb.publish_article(&admin_principal, draft.id, draft.version, None).await?;
+        if article.visibility == Visibility::customers() {
+            // A sample invoice attached to the customers' answer (kept under ./data/quickstart/files).
+            kb.add_attachment(&admin_principal, article.id, "sample-invoice.txt", b"Invoice 2026-001\n".to_vec())
+                .await?;
+        }
     }
     for (who, reader) in [("visitor", &visitor), ("customer", &principal)] {
         let results = kb.search(reader, SearchRequest { text: "reset".into(), ..Default::default() }).await?;
         let titles: Vec<&str> = results.hits.iter().map(|h| h.title.as_str()).collect();
         println!("search 'reset' as {who}: {titles:?}");
+        for hit in &results.hits {
+            let Some(id) = hit.key.strip_prefix("article:").and_then(|id| id.parse().ok()) else { continue };
+            for file in kb.attachments(reader, id).await? {
+                let download = kb.download_attachment(reader, file.id).await?;
+                println!(
+                    "  attached to '{}': {} ({} bytes, {:?})",
+                    hit.title,
+                    file.file_name,
+                    download.bytes.len(),
+                    download.headers()[2]
+                );
+            }
+        }
     }
 
     // 7. Everything above left an audit trail.

@@ -48,7 +48,7 @@ async fn f4_a_download_is_the_same_bytes_served_as_an_attachment() {
     assert_eq!(added.size, PDF.len() as u64);
 
     for reader in [&k.customer, &k.anonymous] {
-        assert_eq!(k.kb().attachments(reader, a.id).await.unwrap(), [added.clone()]);
+        assert_eq!(k.kb().attachments(reader, a.id).await.unwrap(), std::slice::from_ref(&added));
         let d = k.kb().download_attachment(reader, added.id).await.unwrap();
         assert_eq!(d.bytes, PDF);
         let headers = d.headers();
