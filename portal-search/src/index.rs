@@ -1,13 +1,12 @@
 //! `TantivySearch`: the [`SearchIndex`] port on one tantivy index shared by every portal.
 
 use async_trait::async_trait;
-use portal_core::model::PortalId;
 use portal_core::ports::{
     Facets, IndexChange, SearchDocument, SearchHit, SearchIndex, SearchRequest, SearchResults, SearchScope, Suggestion,
     Total,
 };
 use portal_core::{Error, ErrorKind, Result};
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::ops::Bound;
 use std::path::Path;
 use std::sync::atomic::{AtomicU8, Ordering as AtomicOrdering};
@@ -24,6 +23,7 @@ use tantivy::{DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, Score, 
 
 use crate::analyzer::{self, ANALYZER, KANJI, WORDS};
 use crate::filter_first::FilterFirstQuery;
+use crate::overfetch::{self, ScopeBits};
 use crate::snippet::Highlighter;
 
 /// How much a title match weighs on top of the body, which holds the title too (measured on
@@ -104,21 +104,26 @@ struct Inner {
     f: Fields,
     /// A [`FilterStrategy`] as its index in [`FilterStrategy::ALL`].
     strategy: AtomicU8,
+    scope_bits: ScopeBits,
 }
 
-/// How a search combines the scope's filter with the words of the query. Both find the same
+/// How a search combines the scope's filter with the words of the query. All find the same
 /// hits with the same scores; they differ in speed only.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum FilterStrategy {
     /// Choose per query by the filter's selectivity (the default).
     #[default]
     Auto,
-    /// The words drive, the filter is a required clause: fast when the filter lets most of the
-    /// words' documents through.
+    /// The words drive, the filter is a required clause.
     WordsFirst,
     /// The filter drives, each of its documents looked up in the words' postings: fast when the
     /// filter is narrow (one portal among many).
     FilterFirst,
+    /// The words drive alone, with pruning, fetching a few times the page; the scope drops what
+    /// the reader may not see (cached per-segment bitsets). Fast when the filter is broad; falls
+    /// back to [`FilterStrategy::WordsFirst`] when too few hits survive, and is not used for
+    /// facets or narrowed requests (they count every match anyway).
+    OverFetch,
 }
 
 impl FilterStrategy {
@@ -172,7 +177,8 @@ impl TantivySearch {
             .map_err(index_error("cannot open the index reader"))?;
         let (_, f) = schema();
         let strategy = AtomicU8::new(0);
-        Ok(TantivySearch { inner: Arc::new(Inner { index, reader, writer: Mutex::new(writer), f, strategy }) })
+        let inner = Inner { index, reader, writer: Mutex::new(writer), f, strategy, scope_bits: ScopeBits::default() };
+        Ok(TantivySearch { inner: Arc::new(inner) })
     }
 
     /// Fix how searches combine scope and words (tests and benchmarks compare the strategies;
@@ -292,23 +298,22 @@ impl Inner {
 
     /// The mandatory clauses of `scope`, scoring nothing; `None` when it lets nothing through.
     fn scope_clauses(&self, scope: &SearchScope) -> Option<Vec<(Occur, Box<dyn Query>)>> {
+        let mut clauses = self.scope_filters(scope)?;
+        // Not yet live: excluding the few scheduled documents costs far less than matching
+        // every live one.
+        let future = Bound::Excluded(Term::from_field_i64(self.f.live_from, scope.now.timestamp_micros()));
+        clauses.push((Occur::MustNot, Box::new(RangeQuery::new(future, Bound::Unbounded))));
+        Some(clauses)
+    }
+
+    /// The clauses of `scope` that do not move with time (portal, labels, hidden categories).
+    fn scope_filters(&self, scope: &SearchScope) -> Option<Vec<(Occur, Box<dyn Query>)>> {
         let f = self.f;
         let filter = |q: Box<dyn Query>| -> Box<dyn Query> { Box::new(ConstScoreQuery::new(q, 0.0)) };
         let term = |field: Field, text: &str| -> Box<dyn Query> {
             Box::new(TermQuery::new(Term::from_field_text(field, text), IndexRecordOption::Basic))
         };
-        let mut clauses = vec![
-            (Occur::Must, filter(term(f.portal, &scope.portal_id.to_string()))),
-            // Not yet live: excluding the few scheduled documents costs far less than matching
-            // every live one.
-            (
-                Occur::MustNot,
-                Box::new(RangeQuery::new(
-                    Bound::Excluded(Term::from_field_i64(f.live_from, scope.now.timestamp_micros())),
-                    Bound::Unbounded,
-                )) as Box<dyn Query>,
-            ),
-        ];
+        let mut clauses = vec![(Occur::Must, filter(term(f.portal, &scope.portal_id.to_string())))];
         if let Some(labels) = &scope.labels {
             if labels.is_empty() {
                 return None;
@@ -377,46 +382,101 @@ impl Inner {
         Some(Box::new(BooleanQuery::new(should(clauses).into_iter().map(|q| (Occur::Should, q)).collect())))
     }
 
-    /// `filters` (the mandatory clauses of a scope and a request) with the words of `text`, as
-    /// one query; all of `filters` when `text` has no word.
-    ///
-    /// The strategy follows the filter's selectivity: when the portal's documents are few
-    /// against the postings of the words (one portal among many), the filter drives and each of
-    /// its documents is looked up in the postings ([`FilterFirstQuery`]); otherwise the words
-    /// drive and the filter is a required clause, which tantivy checks cheaply.
+    /// How to combine a scope with words whose clauses are `clauses` (see [`FilterStrategy`]):
+    /// the filter drives when the portal's documents are few against the postings of the words
+    /// (one portal among many); otherwise the words drive, alone when the scope is expected to
+    /// keep enough of an over-fetched page, else with the filter as a required clause.
+    fn plan(&self, searcher: &Searcher, clauses: &[(Term, Score)], scope: &SearchScope) -> Result<FilterStrategy> {
+        let strategy = FilterStrategy::ALL[usize::from(self.strategy.load(AtomicOrdering::Relaxed)) % 4];
+        if strategy != FilterStrategy::Auto {
+            return Ok(strategy);
+        }
+        let df = |t: &Term| searcher.doc_freq(t).map_err(index_error("cannot read term statistics"));
+        let mut postings = 0u64;
+        for (term, _) in clauses.iter().filter(|(t, _)| t.field() != self.f.title) {
+            postings += df(term)?;
+        }
+        let documents = df(&Term::from_field_text(self.f.portal, &scope.portal_id.to_string()))?;
+        if documents * clauses.len() as u64 * LOOKUP_COST < postings {
+            return Ok(FilterStrategy::FilterFirst);
+        }
+        // The share of the index the scope keeps, at most: its portal's, and its labels'.
+        let all = searcher.num_docs().max(1) as f64;
+        let mut share = documents as f64 / all;
+        if let Some(labels) = &scope.labels {
+            let mut labelled = 0u64;
+            for l in labels {
+                labelled += df(&Term::from_field_text(self.f.label, l))?;
+            }
+            share = share.min(labelled as f64 / all);
+        }
+        // Over-fetching pays when most of a fetch is expected to survive.
+        Ok(if share * overfetch::FETCH_FACTOR as f64 >= 2.0 {
+            FilterStrategy::OverFetch
+        } else {
+            FilterStrategy::WordsFirst
+        })
+    }
+
+    /// `filters` (the mandatory clauses of a scope and a request) with the words of `clauses`,
+    /// as one query driven by the filter or by the words (`filter_first`).
     fn scored(
         &self,
-        searcher: &Searcher,
         mut filters: Vec<(Occur, Box<dyn Query>)>,
-        portal: PortalId,
-        text: &str,
-    ) -> Result<Box<dyn Query>> {
-        let clauses = self.text_clauses(text);
+        clauses: Vec<(Term, Score)>,
+        filter_first: bool,
+    ) -> Box<dyn Query> {
         if clauses.is_empty() {
             filters.push((Occur::Must, Box::new(AllQuery)));
-            return Ok(Box::new(BooleanQuery::new(filters)));
+            return Box::new(BooleanQuery::new(filters));
         }
-        let strategy = FilterStrategy::ALL[usize::from(self.strategy.load(AtomicOrdering::Relaxed)) % 3];
-        let filter_first = match strategy {
-            FilterStrategy::WordsFirst => false,
-            FilterStrategy::FilterFirst => true,
-            FilterStrategy::Auto => {
-                let df = |t: &Term| searcher.doc_freq(t).map_err(index_error("cannot read term statistics"));
-                let mut postings = 0u64;
-                for (term, _) in clauses.iter().filter(|(t, _)| t.field() != self.f.title) {
-                    postings += df(term)?;
-                }
-                let documents = df(&Term::from_field_text(self.f.portal, &portal.to_string()))?;
-                documents * clauses.len() as u64 * LOOKUP_COST < postings
-            }
-        };
         let should = should(clauses);
         if filter_first {
-            return Ok(Box::new(FilterFirstQuery::new(Box::new(BooleanQuery::new(filters)), should)));
+            return Box::new(FilterFirstQuery::new(Box::new(BooleanQuery::new(filters)), should));
         }
         let any = should.into_iter().map(|q| (Occur::Should, q)).collect();
         filters.push((Occur::Must, Box::new(BooleanQuery::new(any))));
-        Ok(Box::new(BooleanQuery::new(filters)))
+        Box::new(BooleanQuery::new(filters))
+    }
+
+    /// The page `offset .. offset + limit` of the words of `clauses` within `scope`, by
+    /// over-fetching ([`FilterStrategy::OverFetch`]); `None` when too few hits survived.
+    fn overfetched(
+        &self,
+        searcher: &Searcher,
+        scope: &SearchScope,
+        clauses: &[(Term, Score)],
+        offset: usize,
+        limit: usize,
+    ) -> Result<Option<(Vec<(Score, DocAddress)>, Total)>> {
+        let Some(filters) = self.scope_filters(scope) else { return Ok(None) };
+        let mut labels = scope.labels.clone();
+        if let Some(l) = labels.as_mut() {
+            l.sort();
+        }
+        let mut hidden = scope.hidden_categories.clone();
+        hidden.sort();
+        let key = format!("{}|{labels:?}|{hidden:?}", scope.portal_id);
+        let words = BooleanQuery::new(should(clauses.to_vec()).into_iter().map(|q| (Occur::Should, q)).collect());
+        let now = scope.now.timestamp_micros();
+        let mut live_from = HashMap::new();
+        let live = move |address: DocAddress| -> bool {
+            let column = live_from
+                .entry(address.segment_ord)
+                .or_insert_with(|| searcher.segment_reader(address.segment_ord).fast_fields().i64("live_from").ok());
+            // Without the column nothing can be shown as live.
+            column.as_ref().and_then(|c| c.first(address.doc_id)).is_some_and(|t| t <= now)
+        };
+        let filter = BooleanQuery::new(filters);
+        let found = overfetch::page(&self.scope_bits, searcher, &words, (&key, &filter), live, offset, limit)
+            .map_err(index_error("search failed"))?;
+        Ok(found.map(|p| {
+            let total = match p.all_matches {
+                Some(n) => Total { value: n as u64, exact: true },
+                None => Total { value: (offset + p.top.len()) as u64, exact: false },
+            };
+            (p.top, total)
+        }))
     }
 
     /// The hits at `top`, each with a passage of its body where the terms of `text` meet.
@@ -444,14 +504,26 @@ impl Inner {
         let Some(mut clauses) = self.scope_clauses(scope) else {
             return Ok(SearchResults { facets: request.facets.then(Facets::default), ..SearchResults::default() });
         };
+        let narrowed = request.locale.is_some()
+            || !request.kinds.is_empty()
+            || request.category.is_some()
+            || !request.tags.is_empty();
         clauses.extend(self.request_clauses(request));
-        let searcher = self.reader.searcher();
-        let query = self.scored(&searcher, clauses, scope.portal_id, &request.text)?;
         let limit = match request.limit {
             0 => 10,
             n => n.min(100),
         } as usize;
         let offset = request.offset as usize;
+        let searcher = self.reader.searcher();
+        let words = self.text_clauses(&request.text);
+        let plan = if words.is_empty() { FilterStrategy::WordsFirst } else { self.plan(&searcher, &words, scope)? };
+        if plan == FilterStrategy::OverFetch && !request.facets && !narrowed {
+            if let Some((top, total)) = self.overfetched(&searcher, scope, &words, offset, limit)? {
+                let hits = self.hits(&searcher, &request.text, top)?;
+                return Ok(SearchResults { hits, total, ..SearchResults::default() });
+            }
+        }
+        let query = self.scored(clauses, words, plan == FilterStrategy::FilterFirst);
         let top = TopDocs::with_limit(limit).and_offset(offset).order_by_score();
         let (top, total, facets) = if request.facets {
             let mut fc = FacetCollector::for_field("facets");
@@ -476,12 +548,10 @@ impl Inner {
             (top, Total { value: count as u64, exact: true }, Some(facets))
         } else {
             let top = searcher.search(&*query, &top).map_err(index_error("search failed"))?;
-            // Without counting every match, the total is exact only when the matches ran out.
-            let total = if top.len() < limit {
-                Total { value: (offset + top.len()) as u64, exact: true }
-            } else {
-                Total { value: (offset + top.len()) as u64, exact: false }
-            };
+            // Without counting every match, the total is exact only when the matches ran out
+            // within this page (a page past the end says only that there are at most `offset`).
+            let ran_out = top.len() < limit && (offset == 0 || !top.is_empty());
+            let total = Total { value: if top.is_empty() { 0 } else { (offset + top.len()) as u64 }, exact: ran_out };
             (top, total, None)
         };
         let hits = self.hits(&searcher, &request.text, top)?;
@@ -536,10 +606,12 @@ impl Inner {
         let request = SearchRequest { text: format!("{} {}", text(f.title), body), limit, ..Default::default() };
         let Some(mut clauses) = self.scope_clauses(scope) else { return Ok(Vec::new()) };
         clauses.push((Occur::MustNot, Box::new(TermQuery::new(me, IndexRecordOption::Basic))));
-        if self.text_clauses(&request.text).is_empty() {
+        let words = self.text_clauses(&request.text);
+        if words.is_empty() {
             return Ok(Vec::new());
         }
-        let query = self.scored(&searcher, clauses, scope.portal_id, &request.text)?;
+        let filter_first = self.plan(&searcher, &words, scope)? == FilterStrategy::FilterFirst;
+        let query = self.scored(clauses, words, filter_first);
         let top = searcher
             .search(&query, &TopDocs::with_limit(limit.clamp(1, 50) as usize).order_by_score())
             .map_err(index_error("related failed"))?;

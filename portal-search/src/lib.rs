@@ -6,6 +6,7 @@
 pub mod analyzer;
 mod filter_first;
 mod index;
+mod overfetch;
 pub mod snippet;
 
 pub use index::{FilterStrategy, TantivySearch};

@@ -194,6 +194,24 @@ fn check(
                 }
                 assert_eq!(facets.tags.iter().cloned().collect::<BTreeMap<_, _>>(), per_tag);
 
+                // Small pages without counting (the over-fetch plan): nothing hidden, nothing
+                // missing, no hit twice, a total that is exact only when it is right.
+                let mut paged = BTreeSet::new();
+                for page in 0..3u32 {
+                    let request =
+                        SearchRequest { text: text.clone(), limit: 3, offset: page * 3, ..Default::default() };
+                    let results = index.search(&scope, &request).await.unwrap();
+                    let want = expected.len().saturating_sub(page as usize * 3).min(3);
+                    assert_eq!(results.hits.len(), want, "{text}: page {page} for {r:?}");
+                    for h in &results.hits {
+                        assert!(expected.contains(&h.key), "{text}: {} leaked to {r:?} on page {page}", h.key);
+                        assert!(paged.insert(h.key.clone()), "{text}: {} on two pages", h.key);
+                    }
+                    if results.total.exact {
+                        assert_eq!(results.total.value, expected.len() as u64, "{text}: exact total");
+                    }
+                }
+
                 let prefix: String = text.chars().take(4).collect();
                 for s in index.autocomplete(&scope, &prefix, 50).await.unwrap() {
                     assert!(by_key.get(&s.key).is_some_and(|a| visible(a)), "autocomplete leaked {}", s.key);
