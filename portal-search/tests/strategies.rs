@@ -58,7 +58,8 @@ async fn pages(index: &TantivySearch, scope: &SearchScope, text: &str) -> Vec<(V
     for page in 0..60 {
         let request = SearchRequest { text: text.into(), limit: 7, offset: page * 7, ..Default::default() };
         let r = index.search(scope, &request).await.unwrap();
-        let hits: Vec<(String, u32)> = r.hits.iter().map(|h| (h.key.clone(), (h.score * 1000.0).round() as u32)).collect();
+        let hits: Vec<(String, u32)> =
+            r.hits.iter().map(|h| (h.key.clone(), (h.score * 1000.0).round() as u32)).collect();
         let done = hits.is_empty();
         out.push((hits, (r.total.value, r.total.exact)));
         if done {
