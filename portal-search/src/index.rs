@@ -297,13 +297,24 @@ impl Inner {
     }
 
     /// The mandatory clauses of `scope`, scoring nothing; `None` when it lets nothing through.
-    fn scope_clauses(&self, scope: &SearchScope) -> Option<Vec<(Occur, Box<dyn Query>)>> {
+    fn scope_clauses(&self, searcher: &Searcher, scope: &SearchScope) -> Option<Vec<(Occur, Box<dyn Query>)>> {
         let mut clauses = self.scope_filters(scope)?;
         // Not yet live: excluding the few scheduled documents costs far less than matching
-        // every live one.
-        let future = Bound::Excluded(Term::from_field_i64(self.f.live_from, scope.now.timestamp_micros()));
-        clauses.push((Occur::MustNot, Box::new(RangeQuery::new(future, Bound::Unbounded))));
+        // every live one, and nothing at all when no segment holds one.
+        let now = scope.now.timestamp_micros();
+        if self.any_live_after(searcher, now) {
+            let future = Bound::Excluded(Term::from_field_i64(self.f.live_from, now));
+            clauses.push((Occur::MustNot, Box::new(RangeQuery::new(future, Bound::Unbounded))));
+        }
         Some(clauses)
+    }
+
+    /// Whether some document of `searcher` goes live after `now` (from each segment's largest
+    /// `live_from`; a segment whose column cannot be read counts as holding one).
+    fn any_live_after(&self, searcher: &Searcher, now: i64) -> bool {
+        searcher.segment_readers().iter().any(|segment| {
+            segment.fast_fields().i64("live_from").map_or(true, |column| column.max_value() > now)
+        })
     }
 
     /// The clauses of `scope` that do not move with time (portal, labels, hidden categories).
@@ -501,7 +512,8 @@ impl Inner {
     }
 
     fn search(&self, scope: &SearchScope, request: &SearchRequest) -> Result<SearchResults> {
-        let Some(mut clauses) = self.scope_clauses(scope) else {
+        let searcher = self.reader.searcher();
+        let Some(mut clauses) = self.scope_clauses(&searcher, scope) else {
             return Ok(SearchResults { facets: request.facets.then(Facets::default), ..SearchResults::default() });
         };
         let narrowed = request.locale.is_some()
@@ -514,7 +526,6 @@ impl Inner {
             n => n.min(100),
         } as usize;
         let offset = request.offset as usize;
-        let searcher = self.reader.searcher();
         let words = self.text_clauses(&request.text);
         let plan = if words.is_empty() { FilterStrategy::WordsFirst } else { self.plan(&searcher, &words, scope)? };
         if plan == FilterStrategy::OverFetch && !request.facets && !narrowed {
@@ -559,7 +570,8 @@ impl Inner {
     }
 
     fn autocomplete(&self, scope: &SearchScope, prefix: &str, limit: u32) -> Result<Vec<Suggestion>> {
-        let Some(mut clauses) = self.scope_clauses(scope) else { return Ok(Vec::new()) };
+        let searcher = self.reader.searcher();
+        let Some(mut clauses) = self.scope_clauses(&searcher, scope) else { return Ok(Vec::new()) };
         let words = analyzer::terms_with(&mut analyzer::words(), prefix);
         let Some((last, complete)) = words.split_last() else { return Ok(Vec::new()) };
         let f = self.f;
@@ -578,7 +590,6 @@ impl Inner {
         };
         clauses.push((Occur::Must, last_q));
         let query = BooleanQuery::new(clauses);
-        let searcher = self.reader.searcher();
         let top = searcher
             .search(&query, &TopDocs::with_limit(limit.clamp(1, 50) as usize).order_by_score())
             .map_err(index_error("autocomplete failed"))?;
@@ -604,7 +615,7 @@ impl Inner {
         let body: String =
             doc.get_all(f.body).filter_map(|v| v.as_str()).last().unwrap_or_default().chars().take(600).collect();
         let request = SearchRequest { text: format!("{} {}", text(f.title), body), limit, ..Default::default() };
-        let Some(mut clauses) = self.scope_clauses(scope) else { return Ok(Vec::new()) };
+        let Some(mut clauses) = self.scope_clauses(&searcher, scope) else { return Ok(Vec::new()) };
         clauses.push((Occur::MustNot, Box::new(TermQuery::new(me, IndexRecordOption::Basic))));
         let words = self.text_clauses(&request.text);
         if words.is_empty() {
