@@ -2,6 +2,8 @@
 //! refused with nothing written, asking the authorizer (deny by default, every refusal audited),
 //! and writing an audit event on its own. One copy, so every service authorizes the same way.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use crate::error::{Error, ErrorKind, Result};
@@ -46,6 +48,21 @@ impl Guard {
                 result => return result,
             }
         }
+    }
+
+    /// One call on a transaction of its own, committed, re-run like any use case (for reads
+    /// and single writes that need nothing else in their transaction).
+    pub(crate) async fn once<T, F>(&self, call: F) -> Result<T>
+    where
+        F: for<'t> Fn(&'t mut dyn Transaction) -> Pin<Box<dyn Future<Output = Result<T>> + Send + 't>> + Send + Sync,
+    {
+        self.retrying(|| async {
+            let mut tx = self.begin().await?;
+            let out = call(tx.as_mut()).await?;
+            tx.commit().await?;
+            Ok(out)
+        })
+        .await
     }
 
     /// Deny by default: the principal must be signed in and the policy must grant the

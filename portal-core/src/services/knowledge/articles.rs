@@ -257,15 +257,7 @@ impl KnowledgeService {
     /// or category it may not read, and another portal's are all `NotFound`).
     pub async fn article(&self, who: &Principal, id: ArticleId) -> Result<Article> {
         let scope = self.read_scope(who).await?;
-        let found = self
-            .guard
-            .retrying(|| async {
-                let mut tx = self.guard.begin().await?;
-                let a = tx.get_article(who.portal_id, id).await?;
-                tx.commit().await?;
-                Ok(a)
-            })
-            .await?;
+        let found = self.guard.once(move |tx| tx.get_article(who.portal_id, id)).await?;
         found.filter(|a| scope.article_visible(a)).ok_or_else(|| Error::not_found("no such article"))
     }
 
@@ -279,15 +271,7 @@ impl KnowledgeService {
         let mut articles = Vec::with_capacity(limit);
         let mut after = query.after;
         loop {
-            let batch = self
-                .guard
-                .retrying(|| async {
-                    let mut tx = self.guard.begin().await?;
-                    let list = tx.list_articles(who.portal_id, after, 500).await?;
-                    tx.commit().await?;
-                    Ok(list)
-                })
-                .await?;
+            let batch = self.guard.once(move |tx| tx.list_articles(who.portal_id, after, 500)).await?;
             let exhausted = batch.len() < 500;
             for a in batch {
                 after = Some(a.id);

@@ -78,14 +78,7 @@ impl KnowledgeService {
     /// The files of an article `who` may read (else `NotFound`), oldest first.
     pub async fn attachments(&self, who: &Principal, article: ArticleId) -> Result<Vec<Attachment>> {
         self.article(who, article).await?;
-        self.guard
-            .retrying(|| async {
-                let mut tx = self.guard.begin().await?;
-                let list = tx.list_attachments(who.portal_id, article).await?;
-                tx.commit().await?;
-                Ok(list)
-            })
-            .await
+        self.guard.once(move |tx| tx.list_attachments(who.portal_id, article)).await
     }
 
     /// A file with its bytes, if `who` may read its article right now (F5; else `NotFound`,
@@ -129,15 +122,7 @@ impl KnowledgeService {
     }
 
     async fn attachment_record(&self, who: &Principal, id: AttachmentId) -> Result<Attachment> {
-        let found = self
-            .guard
-            .retrying(|| async {
-                let mut tx = self.guard.begin().await?;
-                let found = tx.get_attachment(who.portal_id, id).await?;
-                tx.commit().await?;
-                Ok(found)
-            })
-            .await?;
+        let found = self.guard.once(move |tx| tx.get_attachment(who.portal_id, id)).await?;
         found.ok_or_else(|| Error::not_found("no such attachment"))
     }
 

@@ -103,15 +103,7 @@ impl KnowledgeService {
             }
         };
         let editor = self.guard.allows(who, ops::ARTICLE_WRITE).await;
-        let categories = self
-            .guard
-            .retrying(|| async {
-                let mut tx = self.guard.begin().await?;
-                let list = tx.list_categories(who.portal_id).await?;
-                tx.commit().await?;
-                Ok(list)
-            })
-            .await?;
+        let categories = self.guard.once(move |tx| tx.list_categories(who.portal_id)).await?;
         Ok((ReadScope::new(who.portal_id, self.guard.now(), labels, editor, &categories), categories))
     }
 

@@ -82,15 +82,7 @@ impl KnowledgeService {
         let index = self.index()?;
         let _turn = self.index_turn.lock().await;
         let mut position = index.position().await?;
-        let end = self
-            .guard
-            .retrying(|| async {
-                let mut tx = self.guard.begin().await?;
-                let end = tx.last_kb_change().await?;
-                tx.commit().await?;
-                Ok(end)
-            })
-            .await?;
+        let end = self.guard.once(move |tx| tx.last_kb_change()).await?;
         if position > end {
             // The index is ahead of storage (a database restored from an older backup, or
             // another database): storage is the truth, so rebuild from it.
