@@ -40,16 +40,14 @@ pub fn s5_s6(rt: &tokio::runtime::Runtime, wanted: &dyn Fn(&str) -> bool) {
     let queries = corpus::en_queries(&vocab, &mut rng, 300);
     let index = build(rt, &docs);
     let customer = scope(portal[0], Some(&CUSTOMER));
+    let pid = portal[0].to_string();
+    let against = |id: &str, baseline: &mut dyn FnMut(&str)| {
+        let l = timed(id, &queries, baseline, |q| portal_search(rt, &index, &customer, q));
+        speedup(id, &l);
+    };
     if wanted("S5") {
         let pg = rt.block_on(postgres(&docs));
-        let pid = portal[0].to_string();
-        let l = timed(
-            "S5",
-            &queries,
-            |q| rt.block_on(postgres_search(&pg, &pid, q)),
-            |q| portal_search(rt, &index, &customer, q),
-        );
-        speedup("S5", &l);
+        against("S5", &mut |q| rt.block_on(postgres_search(&pg, &pid, q)));
         rt.block_on(async {
             sqlx::query("DROP SCHEMA portal_bench_fts CASCADE").execute(&pg).await.unwrap();
         });
@@ -57,14 +55,7 @@ pub fn s5_s6(rt: &tokio::runtime::Runtime, wanted: &dyn Fn(&str) -> bool) {
     if wanted("S6") {
         let dir = tempfile::tempdir().unwrap();
         let lite = rt.block_on(sqlite(&dir.path().join("fts.db"), &docs));
-        let pid = portal[0].to_string();
-        let l = timed(
-            "S6",
-            &queries,
-            |q| rt.block_on(sqlite_search(&lite, &pid, q)),
-            |q| portal_search(rt, &index, &customer, q),
-        );
-        speedup("S6", &l);
+        against("S6", &mut |q| rt.block_on(sqlite_search(&lite, &pid, q)));
     }
 }
 
@@ -88,14 +79,7 @@ fn columns(docs: &[SearchDocument]) -> Columns {
 }
 
 async fn postgres(docs: &[SearchDocument]) -> sqlx::PgPool {
-    let url = std::env::var("PORTAL_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
-    let connect: sqlx::postgres::PgConnectOptions = url.parse().unwrap();
-    let pool = sqlx::postgres::PgPoolOptions::new()
-        .max_connections(1)
-        .connect_with(connect.options([("search_path", "portal_bench_fts")]))
-        .await
-        .unwrap();
+    let pool = super::pg_pool("portal_bench_fts", 1).await;
     for statement in [
         "DROP SCHEMA IF EXISTS portal_bench_fts CASCADE",
         "CREATE SCHEMA portal_bench_fts",

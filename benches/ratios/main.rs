@@ -304,6 +304,21 @@ where
     }
 }
 
+/// The benchmark database (`PORTAL_TEST_POSTGRES_URL`, default the local test server).
+fn postgres_url() -> String {
+    std::env::var("PORTAL_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
+}
+
+/// A raw sqlx pool on the benchmark database with `schema` first on the search path.
+pub(crate) async fn pg_pool(schema: &str, connections: u32) -> sqlx::PgPool {
+    let connect: sqlx::postgres::PgConnectOptions = postgres_url().parse().unwrap();
+    sqlx::postgres::PgPoolOptions::new()
+        .max_connections(connections)
+        .connect_with(connect.options([("search_path", schema)]))
+        .await
+        .unwrap()
+}
+
 fn d1(rt: &tokio::runtime::Runtime) {
     // SQLite: the store and a raw pool on one file, the same pragmas.
     let dir = tempfile::tempdir().unwrap();
@@ -327,18 +342,12 @@ fn d1(rt: &tokio::runtime::Runtime) {
         |write| d1_timed(move || d1_port_round(sqlite, user, event, write)),
     );
 
-    let url = std::env::var("PORTAL_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
+    let url = postgres_url();
     let (pg, raw_pg, user, event) = rt.block_on(async {
         let options = PostgresOptions::new(&url).schema("portal_bench").max_connections(2);
         let store: Arc<dyn Storage> = Arc::new(PostgresStore::connect_with(options).await.unwrap());
         let (user, event) = d1_fixture(store.clone()).await;
-        let connect: sqlx::postgres::PgConnectOptions = url.parse().unwrap();
-        let raw = sqlx::postgres::PgPoolOptions::new()
-            .max_connections(2)
-            .connect_with(connect.options([("search_path", "portal_bench")]))
-            .await
-            .unwrap();
+        let raw = pg_pool("portal_bench", 2).await;
         (store, raw, user, event)
     });
     let (raw_pg, pg, user, event) = (&raw_pg, pg.as_ref(), &user, &event);

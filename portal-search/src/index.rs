@@ -208,6 +208,9 @@ impl TantivySearch {
     }
 }
 
+/// Hits by address, best first.
+type Ranked = Vec<(Score, DocAddress)>;
+
 /// Scored term queries, each with its weight.
 fn should(clauses: Vec<(Term, Score)>) -> Vec<Box<dyn Query>> {
     clauses
@@ -312,9 +315,10 @@ impl Inner {
     /// Whether some document of `searcher` goes live after `now` (from each segment's largest
     /// `live_from`; a segment whose column cannot be read counts as holding one).
     fn any_live_after(&self, searcher: &Searcher, now: i64) -> bool {
-        searcher.segment_readers().iter().any(|segment| {
-            segment.fast_fields().i64("live_from").map_or(true, |column| column.max_value() > now)
-        })
+        searcher
+            .segment_readers()
+            .iter()
+            .any(|segment| segment.fast_fields().i64("live_from").map_or(true, |column| column.max_value() > now))
     }
 
     /// The clauses of `scope` that do not move with time (portal, labels, hidden categories).
@@ -459,7 +463,7 @@ impl Inner {
         clauses: &[(Term, Score)],
         offset: usize,
         limit: usize,
-    ) -> Result<Option<(Vec<(Score, DocAddress)>, Total)>> {
+    ) -> Result<Option<(Ranked, Total)>> {
         let Some(filters) = self.scope_filters(scope) else { return Ok(None) };
         let mut labels = scope.labels.clone();
         if let Some(l) = labels.as_mut() {
