@@ -115,6 +115,6 @@ async fn over_fetching_drops_scheduled_and_hidden_documents_and_falls_back_when_
     assert_eq!(r.hits.len(), 5);
     for h in &r.hits {
         let i: usize = h.key["article:".len()..].parse().unwrap();
-        assert!(i % 10 == 0 && i % 7 != 0, "{}", h.key);
+        assert!(i.is_multiple_of(10) && !i.is_multiple_of(7), "{}", h.key);
     }
 }
