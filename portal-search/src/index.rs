@@ -13,7 +13,8 @@ use std::sync::atomic::{AtomicU8, Ordering as AtomicOrdering};
 use std::sync::{Arc, Mutex, PoisonError};
 use tantivy::collector::{Count, FacetCollector, TopDocs};
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, Occur, Query, RangeQuery, RegexQuery, TermQuery, TermSetQuery,
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, EnableScoring, Occur, Query, RangeQuery, RegexQuery,
+    TermQuery, TermSetQuery,
 };
 use tantivy::schema::{
     Facet, FacetOptions, Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, FAST, INDEXED,
@@ -23,7 +24,8 @@ use tantivy::{DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, Score, 
 
 use crate::analyzer::{self, ANALYZER, KANJI, WORDS};
 use crate::filter_first::FilterFirstQuery;
-use crate::overfetch::{self, ScopeBits};
+use crate::overfetch;
+use crate::scope_bits::{ScopeBits, ScopeQuery};
 use crate::snippet::Highlighter;
 
 /// How much a title match weighs on top of the body, which holds the title too (measured on
@@ -104,7 +106,7 @@ struct Inner {
     f: Fields,
     /// A [`FilterStrategy`] as its index in [`FilterStrategy::ALL`].
     strategy: AtomicU8,
-    scope_bits: ScopeBits,
+    scope_bits: Arc<ScopeBits>,
 }
 
 /// How a search combines the scope's filter with the words of the query. All find the same
@@ -177,7 +179,7 @@ impl TantivySearch {
             .map_err(index_error("cannot open the index reader"))?;
         let (_, f) = schema();
         let strategy = AtomicU8::new(0);
-        let inner = Inner { index, reader, writer: Mutex::new(writer), f, strategy, scope_bits: ScopeBits::default() };
+        let inner = Inner { index, reader, writer: Mutex::new(writer), f, strategy, scope_bits: Arc::default() };
         Ok(TantivySearch { inner: Arc::new(inner) })
     }
 
@@ -301,7 +303,7 @@ impl Inner {
 
     /// The mandatory clauses of `scope`, scoring nothing; `None` when it lets nothing through.
     fn scope_clauses(&self, searcher: &Searcher, scope: &SearchScope) -> Option<Vec<(Occur, Box<dyn Query>)>> {
-        let mut clauses = self.scope_filters(scope)?;
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, Box::new(self.scope_query(scope)?))];
         // Not yet live: excluding the few scheduled documents costs far less than matching
         // every live one, and nothing at all when no segment holds one.
         let now = scope.now.timestamp_micros();
@@ -321,6 +323,20 @@ impl Inner {
             .any(|segment| segment.fast_fields().i64("live_from").map_or(true, |column| column.max_value() > now))
     }
 
+    /// The parts of `scope` that do not move with time, as one query read from the cached
+    /// per-segment bitsets; `None` when it lets nothing through.
+    fn scope_query(&self, scope: &SearchScope) -> Option<ScopeQuery> {
+        let filters = self.scope_filters(scope)?;
+        let mut labels = scope.labels.clone();
+        if let Some(l) = labels.as_mut() {
+            l.sort();
+        }
+        let mut hidden = scope.hidden_categories.clone();
+        hidden.sort();
+        let key = format!("{}|{labels:?}|{hidden:?}", scope.portal_id);
+        Some(ScopeQuery::new(self.scope_bits.clone(), key, Box::new(BooleanQuery::new(filters))))
+    }
+
     /// The clauses of `scope` that do not move with time (portal, labels, hidden categories).
     fn scope_filters(&self, scope: &SearchScope) -> Option<Vec<(Occur, Box<dyn Query>)>> {
         let f = self.f;
@@ -333,8 +349,6 @@ impl Inner {
             if labels.is_empty() {
                 return None;
             }
-            // A union of posting lists, walked alongside the text query (a term-set query would
-            // first collect every document of these labels into a bitset).
             let any_label: Vec<(Occur, Box<dyn Query>)> =
                 labels.iter().map(|l| (Occur::Should, term(f.label, l))).collect();
             clauses.push((Occur::Must, filter(Box::new(BooleanQuery::new(any_label)))));
@@ -464,14 +478,10 @@ impl Inner {
         offset: usize,
         limit: usize,
     ) -> Result<Option<(Ranked, Total)>> {
-        let Some(filters) = self.scope_filters(scope) else { return Ok(None) };
-        let mut labels = scope.labels.clone();
-        if let Some(l) = labels.as_mut() {
-            l.sort();
-        }
-        let mut hidden = scope.hidden_categories.clone();
-        hidden.sort();
-        let key = format!("{}|{labels:?}|{hidden:?}", scope.portal_id);
+        let Some(in_scope) = self.scope_query(scope) else { return Ok(None) };
+        let in_scope = in_scope
+            .scope_weight(EnableScoring::disabled_from_searcher(searcher))
+            .map_err(index_error("search failed"))?;
         let words = BooleanQuery::new(should(clauses.to_vec()).into_iter().map(|q| (Occur::Should, q)).collect());
         let now = scope.now.timestamp_micros();
         let mut live_from = HashMap::new();
@@ -482,9 +492,8 @@ impl Inner {
             // Without the column nothing can be shown as live.
             column.as_ref().and_then(|c| c.first(address.doc_id)).is_some_and(|t| t <= now)
         };
-        let filter = BooleanQuery::new(filters);
-        let found = overfetch::page(&self.scope_bits, searcher, &words, (&key, &filter), live, offset, limit)
-            .map_err(index_error("search failed"))?;
+        let found =
+            overfetch::page(searcher, &words, &in_scope, live, offset, limit).map_err(index_error("search failed"))?;
         Ok(found.map(|p| {
             let total = match p.all_matches {
                 Some(n) => Total { value: n as u64, exact: true },

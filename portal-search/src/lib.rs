@@ -7,6 +7,7 @@ pub mod analyzer;
 mod filter_first;
 mod index;
 mod overfetch;
+mod scope_bits;
 pub mod snippet;
 
 pub use index::{FilterStrategy, TantivySearch};
