@@ -19,6 +19,13 @@ use crate::scope_bits::ScopeWeight;
 /// How many hits are fetched per hit wanted, at least.
 pub(crate) const FETCH_FACTOR: usize = 4;
 
+/// How many hits to fetch for `wanted` to survive when about `share` of the documents are in
+/// scope: half as many again as expected to be needed, and at most `FETCH_FACTOR` times.
+fn fetch_for(wanted: usize, share: f64) -> usize {
+    let expected = (wanted as f64 / share.clamp(0.01, 1.0) * 1.5).ceil() as usize + 4;
+    expected.min(wanted * FETCH_FACTOR + 16)
+}
+
 /// What an over-fetched search found.
 pub(crate) struct Page {
     /// The page's hits, best first.
@@ -27,19 +34,19 @@ pub(crate) struct Page {
     pub(crate) all_matches: Option<usize>,
 }
 
-/// The documents `scope` lets through, with `live` saying whether a document is live: the page
-/// `offset .. offset + limit` of `words`' best matches, or `None` when fewer than the page
-/// survived among those fetched (the caller then runs the filtered plan).
+/// The documents `scope` lets through (about `share` of the index), with `live` saying whether a
+/// document is live: the page `offset .. offset + limit` of `words`' best matches, or `None` when
+/// fewer than the page survived among those fetched (the caller then runs the filtered plan).
 pub(crate) fn page(
     searcher: &Searcher,
     words: &dyn Query,
     scope: &ScopeWeight,
     mut live: impl FnMut(DocAddress) -> bool,
-    offset: usize,
-    limit: usize,
+    (offset, limit): (usize, usize),
+    share: f64,
 ) -> tantivy::Result<Option<Page>> {
     let wanted = offset + limit;
-    let fetch = wanted * FETCH_FACTOR + 16;
+    let fetch = fetch_for(wanted, share);
     let found = searcher.search(words, &TopDocs::with_limit(fetch).order_by_score())?;
     let ran_out = found.len() < fetch;
     let mut sets: HashMap<u32, Arc<BitSet>> = HashMap::new();
