@@ -16,7 +16,7 @@ use tantivy::{BitSet, DocAddress, Score, Searcher};
 
 use crate::scope_bits::ScopeWeight;
 
-/// How many hits are fetched per hit wanted, at least.
+/// How many hits are fetched per hit wanted, at most (plus 16).
 pub(crate) const FETCH_FACTOR: usize = 4;
 
 /// How many hits to fetch for `wanted` to survive when about `share` of the documents are in
