@@ -234,6 +234,11 @@ impl TantivySearch {
     }
 }
 
+/// How many documents of `searcher` hold `term`.
+fn doc_freq(searcher: &Searcher, term: &Term) -> Result<u64> {
+    searcher.doc_freq(term).map_err(index_error("cannot read term statistics"))
+}
+
 /// Whether `term` holds hiragana (particles, endings, okurigana).
 fn has_kana(term: &str) -> bool {
     term.chars().any(|c| matches!(c, '\u{3041}'..='\u{309F}'))
@@ -445,15 +450,15 @@ impl Inner {
         Some(Box::new(BooleanQuery::new(should(clauses).into_iter().map(|q| (Occur::Should, q)).collect())))
     }
 
-    /// The share of the index `scope` keeps, at most: its portal's, and its labels'.
-    fn scope_share(&self, searcher: &Searcher, scope: &SearchScope) -> Result<f64> {
-        let df = |t: &Term| searcher.doc_freq(t).map_err(index_error("cannot read term statistics"));
+    /// The share of the index `scope` keeps, at most: its portal's (`documents` of them), and
+    /// its labels'.
+    fn scope_share(&self, searcher: &Searcher, scope: &SearchScope, documents: u64) -> Result<f64> {
         let all = searcher.num_docs().max(1) as f64;
-        let mut share = df(&Term::from_field_text(self.f.portal, &scope.portal_id.to_string()))? as f64 / all;
+        let mut share = documents as f64 / all;
         if let Some(labels) = &scope.labels {
             let mut labelled = 0u64;
             for l in labels {
-                labelled += df(&Term::from_field_text(self.f.label, l))?;
+                labelled += doc_freq(searcher, &Term::from_field_text(self.f.label, l))?;
             }
             share = share.min(labelled as f64 / all);
         }
@@ -464,28 +469,37 @@ impl Inner {
     /// the filter drives when the portal's documents are few against the postings of the words
     /// (one portal among many); otherwise the words drive, alone when the scope is expected to
     /// keep enough of an over-fetched page, else with the filter as a required clause.
-    fn plan(&self, searcher: &Searcher, clauses: &[(Term, Score)], scope: &SearchScope) -> Result<FilterStrategy> {
+    /// Returns the plan with the share of the index the scope keeps (computed for over-fetching
+    /// only; 1.0 otherwise).
+    fn plan(
+        &self,
+        searcher: &Searcher,
+        clauses: &[(Term, Score)],
+        scope: &SearchScope,
+    ) -> Result<(FilterStrategy, f64)> {
         let strategy = FilterStrategy::from_u8(self.strategy.load(AtomicOrdering::Relaxed));
-        if strategy != FilterStrategy::Auto {
-            return Ok(strategy);
+        let documents = || doc_freq(searcher, &Term::from_field_text(self.f.portal, &scope.portal_id.to_string()));
+        match strategy {
+            FilterStrategy::Auto => {}
+            FilterStrategy::OverFetch => return Ok((strategy, self.scope_share(searcher, scope, documents()?)?)),
+            _ => return Ok((strategy, 1.0)),
         }
-        let df = |t: &Term| searcher.doc_freq(t).map_err(index_error("cannot read term statistics"));
         let mut postings = 0u64;
         for (term, _) in clauses.iter().filter(|(t, _)| t.field() != self.f.title) {
-            postings += df(term)?;
+            postings += doc_freq(searcher, term)?;
         }
-        let documents = df(&Term::from_field_text(self.f.portal, &scope.portal_id.to_string()))?;
+        let documents = documents()?;
         if documents * clauses.len() as u64 * LOOKUP_COST < postings {
-            return Ok(FilterStrategy::FilterFirst);
+            return Ok((FilterStrategy::FilterFirst, 1.0));
         }
-        let share = self.scope_share(searcher, scope)?;
+        let share = self.scope_share(searcher, scope, documents)?;
         // Over-fetching pays when most of a fetch is expected to survive, and when the words are
         // few: pruning (block-max WAND) over many terms costs more than it saves (measured on the
         // ja evaluation set, ~20 clauses a question: 1.12 ms p50 over-fetching, 0.83 ms not).
         Ok(if share * overfetch::FETCH_FACTOR as f64 >= 2.0 && clauses.len() <= MAX_PRUNED_CLAUSES {
-            FilterStrategy::OverFetch
+            (FilterStrategy::OverFetch, share)
         } else {
-            FilterStrategy::WordsFirst
+            (FilterStrategy::WordsFirst, 1.0)
         })
     }
 
@@ -510,12 +524,13 @@ impl Inner {
         Box::new(BooleanQuery::new(filters))
     }
 
-    /// The page `offset .. offset + limit` of the words of `clauses` within `scope`, by
-    /// over-fetching ([`FilterStrategy::OverFetch`]); `None` when too few hits survived.
+    /// The page `offset .. offset + limit` of the words of `clauses` within `scope` (which keeps
+    /// about `share` of the index), by over-fetching ([`FilterStrategy::OverFetch`]); `None` when
+    /// too few hits survived.
     fn overfetched(
         &self,
         searcher: &Searcher,
-        scope: &SearchScope,
+        (scope, share): (&SearchScope, f64),
         clauses: &[(Term, Score)],
         offset: usize,
         limit: usize,
@@ -534,9 +549,8 @@ impl Inner {
             // Without the column nothing can be shown as live.
             column.as_ref().and_then(|c| c.first(address.doc_id)).is_some_and(|t| t <= now)
         };
-        let found =
-            overfetch::page(searcher, &words, &in_scope, live, (offset, limit), self.scope_share(searcher, scope)?)
-                .map_err(index_error("search failed"))?;
+        let found = overfetch::page(searcher, &words, &in_scope, live, (offset, limit), share)
+            .map_err(index_error("search failed"))?;
         Ok(found.map(|p| {
             let total = match p.all_matches {
                 Some(n) => Total { value: n as u64, exact: true },
@@ -583,9 +597,10 @@ impl Inner {
         } as usize;
         let offset = request.offset as usize;
         let words = self.text_clauses(&request.text);
-        let plan = if words.is_empty() { FilterStrategy::WordsFirst } else { self.plan(&searcher, &words, scope)? };
+        let (plan, share) =
+            if words.is_empty() { (FilterStrategy::WordsFirst, 1.0) } else { self.plan(&searcher, &words, scope)? };
         if plan == FilterStrategy::OverFetch && !request.facets && !narrowed {
-            if let Some((top, total)) = self.overfetched(&searcher, scope, &words, offset, limit)? {
+            if let Some((top, total)) = self.overfetched(&searcher, (scope, share), &words, offset, limit)? {
                 let hits = self.hits(&searcher, &request.text, top)?;
                 return Ok(SearchResults { hits, total, ..SearchResults::default() });
             }
@@ -677,7 +692,7 @@ impl Inner {
         if words.is_empty() {
             return Ok(Vec::new());
         }
-        let filter_first = self.plan(&searcher, &words, scope)? == FilterStrategy::FilterFirst;
+        let filter_first = self.plan(&searcher, &words, scope)?.0 == FilterStrategy::FilterFirst;
         let query = self.scored(clauses, words, filter_first);
         let top = searcher
             .search(&query, &TopDocs::with_limit(limit.clamp(1, 50) as usize).order_by_score())
