@@ -77,6 +77,21 @@ enum Script {
     Other,
 }
 
+/// Whether `c` is a kanji (as the analyzer classes characters).
+pub(crate) fn is_kanji(c: char) -> bool {
+    script(c) == Script::Kanji
+}
+
+/// Whether `c` is hiragana.
+pub(crate) fn is_hiragana(c: char) -> bool {
+    script(c) == Script::Hiragana
+}
+
+/// Whether `term` holds kanji or kana: a Japanese bigram or single kanji.
+pub(crate) fn is_japanese(term: &str) -> bool {
+    term.chars().any(|c| matches!(script(c), Script::Kanji | Script::Hiragana | Script::Katakana))
+}
+
 fn script(c: char) -> Script {
     if c.is_ascii() {
         return if c.is_ascii_alphanumeric() { Script::Word } else { Script::Other };

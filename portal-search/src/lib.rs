@@ -4,6 +4,7 @@
 #![deny(missing_docs)]
 
 pub mod analyzer;
+mod bm25;
 mod filter_first;
 mod index;
 mod overfetch;

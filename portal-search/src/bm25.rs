@@ -1,0 +1,223 @@
+//! A term query scored by BM25 with its own parameters.
+//!
+//! tantivy scores every term with `k1 = 1.2, b = 0.75`. That suits English words, but a
+//! Japanese passage repeats its subject's bigrams (`プルースト` is four bigrams, written a dozen
+//! times in a passage about him): with `k1 = 1.2` those repetitions outweigh the one bigram that
+//! tells the passages of one article apart (`亡く`). A smaller `k1` saturates term frequency
+//! sooner, so what counts is which of the query's bigrams a passage holds, not how often.
+//! [`Bm25TermQuery`] is `TermQuery` with `k1` and `b` of its own; it gives the same scores as
+//! `TermQuery` with tantivy's parameters (tested).
+
+use tantivy::fieldnorm::FieldNormReader;
+use tantivy::postings::{Postings, SegmentPostings};
+use tantivy::query::{Bm25StatisticsProvider, EmptyScorer, EnableScoring, Explanation, Query, Scorer, Weight};
+use tantivy::schema::IndexRecordOption;
+use tantivy::{DocId, DocSet, Score, SegmentReader, TantivyError, Term};
+
+/// BM25's two parameters: term-frequency saturation and length normalisation.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Bm25Params {
+    pub k1: Score,
+    pub b: Score,
+}
+
+impl Bm25Params {
+    /// tantivy's own parameters.
+    #[cfg(test)]
+    pub const TANTIVY: Bm25Params = Bm25Params { k1: 1.2, b: 0.75 };
+}
+
+/// One term, scored by BM25 with `params`, times `boost`.
+#[derive(Debug, Clone)]
+pub(crate) struct Bm25TermQuery {
+    term: Term,
+    params: Bm25Params,
+    boost: Score,
+}
+
+impl Bm25TermQuery {
+    pub(crate) fn new(term: Term, params: Bm25Params, boost: Score) -> Self {
+        Bm25TermQuery { term, params, boost }
+    }
+}
+
+/// BM25's inverse document frequency of a term in `doc_freq` of `docs` documents.
+fn idf(doc_freq: u64, docs: u64) -> Score {
+    let (n, d) = (doc_freq as f64, docs as f64);
+    (1.0 + (d - n + 0.5) / (n + 0.5)).ln() as Score
+}
+
+impl Query for Bm25TermQuery {
+    fn weight(&self, scoring: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
+        let statistics: &dyn Bm25StatisticsProvider = match scoring {
+            EnableScoring::Enabled { statistics_provider, .. } => statistics_provider,
+            EnableScoring::Disabled { .. } => {
+                return Ok(Box::new(Bm25TermWeight { term: self.term.clone(), scoring: None }));
+            }
+        };
+        let docs = statistics.total_num_docs()?;
+        let field = self.term.field();
+        let average = if docs == 0 { 1.0 } else { statistics.total_num_tokens(field)? as Score / docs as Score };
+        let weight = self.boost * idf(statistics.doc_freq(&self.term)?, docs) * (self.params.k1 + 1.0);
+        // The denominator's length part for each of the 256 encoded field lengths.
+        let mut norms = [0.0; 256];
+        for (id, norm) in norms.iter_mut().enumerate() {
+            let length = FieldNormReader::id_to_fieldnorm(id as u8) as Score;
+            *norm = self.params.k1 * (1.0 - self.params.b + self.params.b * length / average.max(Score::EPSILON));
+        }
+        Ok(Box::new(Bm25TermWeight { term: self.term.clone(), scoring: Some(Scoring { weight, norms }) }))
+    }
+
+    fn query_terms<'a>(&'a self, visitor: &mut dyn FnMut(&'a Term, bool)) {
+        visitor(&self.term, false);
+    }
+}
+
+/// What scores a matching document: `weight * tf / (tf + norms[length id])`.
+#[derive(Clone, Copy)]
+struct Scoring {
+    weight: Score,
+    norms: [Score; 256],
+}
+
+struct Bm25TermWeight {
+    term: Term,
+    /// `None` when scoring is disabled (every match scores 1).
+    scoring: Option<Scoring>,
+}
+
+impl Weight for Bm25TermWeight {
+    fn scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
+        let field = self.term.field();
+        let Some(postings) = reader.inverted_index(field)?.read_postings(&self.term, IndexRecordOption::WithFreqs)?
+        else {
+            return Ok(Box::new(EmptyScorer));
+        };
+        let scoring = self.scoring.map(|s| Scoring { weight: s.weight * boost, ..s });
+        let lengths = reader.get_fieldnorms_reader(field)?;
+        Ok(Box::new(Bm25TermScorer { postings, lengths, scoring }))
+    }
+
+    fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
+        let mut scorer = self.scorer(reader, 1.0)?;
+        if scorer.seek(doc) != doc {
+            return Err(TantivyError::InvalidArgument(format!("document {doc} does not match")));
+        }
+        Ok(Explanation::new("BM25 of the term with the index's own parameters", scorer.score()))
+    }
+}
+
+struct Bm25TermScorer {
+    postings: SegmentPostings,
+    lengths: FieldNormReader,
+    scoring: Option<Scoring>,
+}
+
+impl DocSet for Bm25TermScorer {
+    fn advance(&mut self) -> DocId {
+        self.postings.advance()
+    }
+
+    fn seek(&mut self, target: DocId) -> DocId {
+        self.postings.seek(target)
+    }
+
+    fn doc(&self) -> DocId {
+        self.postings.doc()
+    }
+
+    fn size_hint(&self) -> u32 {
+        self.postings.size_hint()
+    }
+}
+
+impl Scorer for Bm25TermScorer {
+    fn score(&mut self) -> Score {
+        match &self.scoring {
+            None => 1.0,
+            Some(s) => {
+                let tf = self.postings.term_freq() as Score;
+                let norm = s.norms[self.lengths.fieldnorm_id(self.postings.doc()) as usize];
+                s.weight * tf / (tf + norm)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use tantivy::collector::TopDocs;
+    use tantivy::query::{BooleanQuery, Occur, TermQuery};
+    use tantivy::schema::{Schema, TEXT};
+    use tantivy::{doc, Index};
+
+    fn index(docs: &[Vec<u8>]) -> (Index, tantivy::schema::Field) {
+        let mut b = Schema::builder();
+        let text = b.add_text_field("text", TEXT);
+        let index = Index::create_in_ram(b.build());
+        let mut writer: tantivy::IndexWriter = index.writer_with_num_threads(1, 15_000_000).unwrap();
+        for (i, words) in docs.iter().enumerate() {
+            let words: Vec<String> = words.iter().map(|w| format!("w{w}")).collect();
+            writer.add_document(doc!(text => words.join(" "))).unwrap();
+            if i % 5 == 2 {
+                writer.commit().unwrap();
+            }
+        }
+        writer.commit().unwrap();
+        (index, text)
+    }
+
+    fn top(index: &Index, query: &dyn Query) -> Vec<(Score, tantivy::DocAddress)> {
+        index.reader().unwrap().searcher().search(query, &TopDocs::with_limit(100).order_by_score()).unwrap()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(100))]
+
+        /// With tantivy's parameters, the same documents and scores as `TermQuery` (alone and
+        /// in a disjunction), on several segments.
+        #[test]
+        fn scores_like_term_query_with_tantivys_parameters(
+            docs in proptest::collection::vec(proptest::collection::vec(0u8..6, 0..12), 1..40),
+            words in proptest::collection::vec(0u8..6, 1..4),
+            boost in 0.1f32..3.0,
+        ) {
+            let (index, text) = index(&docs);
+            let terms: Vec<Term> = words.iter().map(|w| Term::from_field_text(text, &format!("w{w}"))).collect();
+            let ours = BooleanQuery::new(
+                terms.iter().map(|t| (Occur::Should, Box::new(Bm25TermQuery::new(t.clone(), Bm25Params::TANTIVY, boost)) as Box<dyn Query>)).collect(),
+            );
+            let theirs = BooleanQuery::new(
+                terms.iter().map(|t| (Occur::Should, Box::new(tantivy::query::BoostQuery::new(Box::new(TermQuery::new(t.clone(), IndexRecordOption::WithFreqs)), boost)) as Box<dyn Query>)).collect(),
+            );
+            let (a, b) = (top(&index, &ours), top(&index, &theirs));
+            prop_assert_eq!(a.len(), b.len());
+            let mut a: Vec<_> = a.into_iter().map(|(s, d)| (d, s)).collect();
+            let mut b: Vec<_> = b.into_iter().map(|(s, d)| (d, s)).collect();
+            a.sort_by_key(|x| x.0);
+            b.sort_by_key(|x| x.0);
+            for ((da, sa), (db, sb)) in a.iter().zip(&b) {
+                prop_assert_eq!(da, db);
+                prop_assert!((sa - sb).abs() <= 1e-4 * sb.abs().max(1.0), "{} vs {}", sa, sb);
+            }
+        }
+    }
+
+    /// A smaller `k1` weighs repetitions less: a document naming the term once comes closer to
+    /// one naming it five times.
+    #[test]
+    fn smaller_k1_saturates_repetitions_sooner() {
+        let (index, text) = index(&[vec![0, 1, 2, 3, 4], vec![0, 0, 0, 0, 0], vec![5]]);
+        let term = Term::from_field_text(text, "w0");
+        let ratio = |k1| {
+            let q = Bm25TermQuery::new(term.clone(), Bm25Params { k1, b: 0.75 }, 1.0);
+            let hits = top(&index, &q);
+            assert_eq!(hits.len(), 2);
+            hits[0].0 / hits[1].0
+        };
+        let (tantivy, flat) = (ratio(1.2), ratio(0.3));
+        assert!(tantivy > flat && flat > 1.0, "k1 1.2: {tantivy}, k1 0.3: {flat}");
+    }
+}
