@@ -8,6 +8,7 @@
 //! [`Bm25TermQuery`] is `TermQuery` with `k1` and `b` of its own; it gives the same scores as
 //! `TermQuery` with tantivy's parameters (tested).
 
+use std::sync::Arc;
 use tantivy::fieldnorm::FieldNormReader;
 use tantivy::postings::{Postings, SegmentPostings};
 use tantivy::query::{Bm25StatisticsProvider, EmptyScorer, EnableScoring, Explanation, Query, Scorer, Weight};
@@ -23,7 +24,6 @@ pub(crate) struct Bm25Params {
 
 impl Bm25Params {
     /// tantivy's own parameters.
-    #[cfg(test)]
     pub const TANTIVY: Bm25Params = Bm25Params { k1: 1.2, b: 0.75 };
 }
 
@@ -47,13 +47,12 @@ fn idf(doc_freq: u64, docs: u64) -> Score {
     (1.0 + (d - n + 0.5) / (n + 0.5)).ln() as Score
 }
 
-impl Query for Bm25TermQuery {
-    fn weight(&self, scoring: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
+impl Bm25TermQuery {
+    /// The query's weight, typed.
+    pub(crate) fn term_weight(&self, scoring: EnableScoring<'_>) -> tantivy::Result<Bm25TermWeight> {
         let statistics: &dyn Bm25StatisticsProvider = match scoring {
             EnableScoring::Enabled { statistics_provider, .. } => statistics_provider,
-            EnableScoring::Disabled { .. } => {
-                return Ok(Box::new(Bm25TermWeight { term: self.term.clone(), scoring: None }));
-            }
+            EnableScoring::Disabled { .. } => return Ok(Bm25TermWeight { term: self.term.clone(), scoring: None }),
         };
         let docs = statistics.total_num_docs()?;
         let field = self.term.field();
@@ -65,7 +64,13 @@ impl Query for Bm25TermQuery {
             let length = FieldNormReader::id_to_fieldnorm(id as u8) as Score;
             *norm = self.params.k1 * (1.0 - self.params.b + self.params.b * length / average.max(Score::EPSILON));
         }
-        Ok(Box::new(Bm25TermWeight { term: self.term.clone(), scoring: Some(Scoring { weight, norms }) }))
+        Ok(Bm25TermWeight { term: self.term.clone(), scoring: Some(Scoring { weight, norms: Arc::new(norms) }) })
+    }
+}
+
+impl Query for Bm25TermQuery {
+    fn weight(&self, scoring: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
+        Ok(Box::new(self.term_weight(scoring)?))
     }
 
     fn query_terms<'a>(&'a self, visitor: &mut dyn FnMut(&'a Term, bool)) {
@@ -74,28 +79,40 @@ impl Query for Bm25TermQuery {
 }
 
 /// What scores a matching document: `weight * tf / (tf + norms[length id])`.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 struct Scoring {
     weight: Score,
-    norms: [Score; 256],
+    /// Shared by the term's scorers on every segment.
+    norms: Arc<[Score; 256]>,
 }
 
-struct Bm25TermWeight {
+/// The weight of a [`Bm25TermQuery`].
+pub(crate) struct Bm25TermWeight {
     term: Term,
     /// `None` when scoring is disabled (every match scores 1).
     scoring: Option<Scoring>,
 }
 
-impl Weight for Bm25TermWeight {
-    fn scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
+impl Bm25TermWeight {
+    /// The term's scorer on one segment, typed; `None` when the segment lacks the term.
+    pub(crate) fn term_scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Option<Bm25TermScorer>> {
         let field = self.term.field();
         let Some(postings) = reader.inverted_index(field)?.read_postings(&self.term, IndexRecordOption::WithFreqs)?
         else {
-            return Ok(Box::new(EmptyScorer));
+            return Ok(None);
         };
-        let scoring = self.scoring.map(|s| Scoring { weight: s.weight * boost, ..s });
+        let scoring = self.scoring.as_ref().map(|s| Scoring { weight: s.weight * boost, norms: s.norms.clone() });
         let lengths = reader.get_fieldnorms_reader(field)?;
-        Ok(Box::new(Bm25TermScorer { postings, lengths, scoring }))
+        Ok(Some(Bm25TermScorer { postings, lengths, scoring }))
+    }
+}
+
+impl Weight for Bm25TermWeight {
+    fn scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
+        Ok(match self.term_scorer(reader, boost)? {
+            Some(scorer) => Box::new(scorer),
+            None => Box::new(EmptyScorer),
+        })
     }
 
     fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
@@ -107,10 +124,18 @@ impl Weight for Bm25TermWeight {
     }
 }
 
-struct Bm25TermScorer {
+/// A [`Bm25TermQuery`]'s scorer on one segment.
+pub(crate) struct Bm25TermScorer {
     postings: SegmentPostings,
     lengths: FieldNormReader,
     scoring: Option<Scoring>,
+}
+
+impl Bm25TermScorer {
+    /// No document scores more than this (`tf / (tf + norm)` stays below 1).
+    pub(crate) fn max_score(&self) -> Score {
+        self.scoring.as_ref().map_or(1.0, |s| s.weight)
+    }
 }
 
 impl DocSet for Bm25TermScorer {

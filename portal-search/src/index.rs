@@ -24,6 +24,7 @@ use tantivy::{DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, Score, 
 
 use crate::analyzer::{self, ANALYZER, KANJI, WORDS};
 use crate::bm25::{Bm25Params, Bm25TermQuery};
+use crate::max_score::MaxScoreQuery;
 use crate::filter_first::FilterFirstQuery;
 use crate::overfetch;
 use crate::scope_bits::{ScopeBits, ScopeQuery};
@@ -274,24 +275,39 @@ fn bigram_weight(term: &str) -> Score {
     }
 }
 
-/// Scored term queries, each with its weight: Japanese terms by BM25 with parameters of their
-/// own ([`JA_BIGRAM_BM25`], [`JA_KANJI_BM25`] in `kanji`), every other term by tantivy's.
-fn should(clauses: Vec<(Term, Score)>, kanji: Field) -> Vec<Box<dyn Query>> {
-    clauses
-        .into_iter()
+/// The BM25 parameters of a term: Japanese terms have their own ([`JA_BIGRAM_BM25`],
+/// [`JA_KANJI_BM25`] in `kanji`), every other term tantivy's.
+fn bm25_params(term: &Term, kanji: Field) -> Bm25Params {
+    if !term.value().as_str().is_some_and(analyzer::is_japanese) {
+        Bm25Params::TANTIVY
+    } else if term.field() == kanji {
+        JA_KANJI_BM25
+    } else {
+        JA_BIGRAM_BM25
+    }
+}
+
+/// Scored term queries, each with its weight and its parameters ([`bm25_params`]).
+fn scored_terms(clauses: &[(Term, Score)], kanji: Field) -> Vec<Bm25TermQuery> {
+    clauses.iter().map(|(term, weight)| Bm25TermQuery::new(term.clone(), bm25_params(term, kanji), *weight)).collect()
+}
+
+/// The disjunction of `clauses` with no filter beside it. When every term has tantivy's
+/// parameters, as tantivy's own term queries, which tantivy prunes with block-max WAND;
+/// otherwise pruned by MaxScore ([`MaxScoreQuery`]).
+fn disjunction(clauses: &[(Term, Score)], kanji: Field) -> Box<dyn Query> {
+    if clauses.iter().any(|(term, _)| bm25_params(term, kanji) != Bm25Params::TANTIVY) {
+        return Box::new(MaxScoreQuery::new(None, scored_terms(clauses, kanji)));
+    }
+    let any = clauses
+        .iter()
         .map(|(term, weight)| {
-            if term.value().as_str().is_some_and(analyzer::is_japanese) {
-                let params = if term.field() == kanji { JA_KANJI_BM25 } else { JA_BIGRAM_BM25 };
-                return Box::new(Bm25TermQuery::new(term, params, weight)) as Box<dyn Query>;
-            }
-            let q: Box<dyn Query> = Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs));
-            if weight == 1.0 {
-                q
-            } else {
-                Box::new(BoostQuery::new(q, weight))
-            }
+            let q: Box<dyn Query> = Box::new(TermQuery::new(term.clone(), IndexRecordOption::WithFreqs));
+            let q = if *weight == 1.0 { q } else { Box::new(BoostQuery::new(q, *weight)) };
+            (Occur::Should, q)
         })
-        .collect()
+        .collect();
+    Box::new(BooleanQuery::new(any))
 }
 
 fn uid(portal: impl std::fmt::Display, key: &str) -> String {
@@ -478,9 +494,7 @@ impl Inner {
         if clauses.is_empty() {
             return None;
         }
-        Some(Box::new(BooleanQuery::new(
-            should(clauses, self.f.kanji).into_iter().map(|q| (Occur::Should, q)).collect(),
-        )))
+        Some(disjunction(&clauses, self.f.kanji))
     }
 
     /// The share of the index `scope` keeps, at most: its portal's (`documents` of them), and
@@ -548,13 +562,13 @@ impl Inner {
             filters.push((Occur::Must, Box::new(AllQuery)));
             return Box::new(BooleanQuery::new(filters));
         }
-        let should = should(clauses, self.f.kanji);
+        let terms = scored_terms(&clauses, self.f.kanji);
+        let filters = BooleanQuery::new(filters);
         if filter_first {
-            return Box::new(FilterFirstQuery::new(Box::new(BooleanQuery::new(filters)), should));
+            let should = terms.into_iter().map(|t| Box::new(t) as Box<dyn Query>).collect();
+            return Box::new(FilterFirstQuery::new(Box::new(filters), should));
         }
-        let any = should.into_iter().map(|q| (Occur::Should, q)).collect();
-        filters.push((Occur::Must, Box::new(BooleanQuery::new(any))));
-        Box::new(BooleanQuery::new(filters))
+        Box::new(MaxScoreQuery::new(Some(filters), terms))
     }
 
     /// The page `offset .. offset + limit` of the words of `clauses` within `scope` (which keeps
@@ -572,8 +586,7 @@ impl Inner {
         let in_scope = in_scope
             .scope_weight(EnableScoring::disabled_from_searcher(searcher))
             .map_err(index_error("search failed"))?;
-        let words =
-            BooleanQuery::new(should(clauses.to_vec(), self.f.kanji).into_iter().map(|q| (Occur::Should, q)).collect());
+        let words = disjunction(clauses, self.f.kanji);
         let now = scope.now.timestamp_micros();
         let mut live_from = HashMap::new();
         let live = move |address: DocAddress| -> bool {
@@ -583,7 +596,7 @@ impl Inner {
             // Without the column nothing can be shown as live.
             column.as_ref().and_then(|c| c.first(address.doc_id)).is_some_and(|t| t <= now)
         };
-        let found = overfetch::page(searcher, &words, &in_scope, live, (offset, limit), share)
+        let found = overfetch::page(searcher, &*words, &in_scope, live, (offset, limit), share)
             .map_err(index_error("search failed"))?;
         Ok(found.map(|p| {
             let total = match p.all_matches {

@@ -7,6 +7,7 @@ pub mod analyzer;
 mod bm25;
 mod filter_first;
 mod index;
+mod max_score;
 mod overfetch;
 mod scope_bits;
 pub mod snippet;

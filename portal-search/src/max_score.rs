@@ -1,0 +1,434 @@
+//! The best documents of a disjunction of terms within a filter, without scoring the documents
+//! that cannot make the page (MaxScore, Turtle & Flood 1995).
+//!
+//! tantivy prunes a disjunction only when every clause is its own `TermQuery` and nothing is
+//! required beside it (block-max WAND). A Japanese question is a disjunction of fifteen to
+//! thirty bigrams and single kanji, scored by [`crate::bm25`], and a portal search always
+//! requires its scope: without pruning, every document holding any of those terms is scored.
+//!
+//! MaxScore sorts the terms by the most each can add to a score. While the page fills, the
+//! lowest score on it rises; the terms whose maxima together cannot lift a document above it
+//! become *non-essential*: they no longer propose documents, and are only looked up (by seeking
+//! their postings) for documents an essential term proposed, and only while the document could
+//! still make the page. The page is the one the plain disjunction gives: a document is skipped
+//! only when it cannot score above the page's lowest score, which the collector requires.
+//!
+//! Only `TopDocs` prunes (`Weight::for_each_pruning`); counting, facets and explanations go
+//! through the same query as a plain `BooleanQuery`.
+
+use tantivy::query::{BooleanQuery, EnableScoring, Explanation, Query, Scorer, Weight};
+use tantivy::{DocId, DocSet, Score, SegmentReader, TantivyError, TERMINATED};
+
+use crate::bm25::{Bm25TermQuery, Bm25TermScorer, Bm25TermWeight};
+
+/// How much a sum of per-term maxima is stretched before it is trusted as a bound: scores summed
+/// in another order may differ in the last bits.
+const SLACK: Score = 1.0 + 1e-5;
+
+/// Documents of `filter` (when there is one) matching any of `terms`, scored by the sum of the
+/// terms they match. The filter must score nothing (a scope, a narrowing): its scores are not
+/// added.
+#[derive(Debug, Clone)]
+pub(crate) struct MaxScoreQuery {
+    filter: Option<BooleanQuery>,
+    terms: Vec<Bm25TermQuery>,
+}
+
+impl MaxScoreQuery {
+    pub(crate) fn new(filter: Option<BooleanQuery>, terms: Vec<Bm25TermQuery>) -> Self {
+        MaxScoreQuery { filter, terms }
+    }
+
+    /// The same documents and scores as a plain query.
+    #[cfg(test)]
+    fn plain(&self) -> BooleanQuery {
+        let any: Vec<(Occur, Box<dyn Query>)> =
+            self.terms.iter().map(|t| (Occur::Should, Box::new(t.clone()) as Box<dyn Query>)).collect();
+        let mut all: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, Box::new(BooleanQuery::new(any)))];
+        if let Some(filter) = &self.filter {
+            all.push((Occur::Must, Box::new(filter.clone())));
+        }
+        BooleanQuery::new(all)
+    }
+}
+
+impl MaxScoreQuery {
+    fn typed_weight(&self, scoring: EnableScoring<'_>) -> tantivy::Result<MaxScoreWeight> {
+        let filter = match &self.filter {
+            Some(f) => Some(f.weight(EnableScoring::disabled_from_schema(scoring.schema()))?),
+            None => None,
+        };
+        let terms = self.terms.iter().map(|t| t.term_weight(scoring)).collect::<tantivy::Result<Vec<_>>>()?;
+        Ok(MaxScoreWeight { filter, terms, scoring: scoring.is_scoring_enabled() })
+    }
+}
+
+impl Query for MaxScoreQuery {
+    fn weight(&self, scoring: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
+        Ok(Box::new(self.typed_weight(scoring)?))
+    }
+
+    fn query_terms<'a>(&'a self, visitor: &mut dyn FnMut(&'a tantivy::Term, bool)) {
+        for t in &self.terms {
+            t.query_terms(visitor);
+        }
+    }
+}
+
+struct MaxScoreWeight {
+    filter: Option<Box<dyn Weight>>,
+    terms: Vec<Bm25TermWeight>,
+    scoring: bool,
+}
+
+/// One term of the disjunction on one segment.
+struct Clause {
+    /// The term's place in the query: scores are summed in this order.
+    index: usize,
+    /// Boxed: clauses are sorted, and a scorer carries its postings' buffers.
+    scorer: Box<Bm25TermScorer>,
+    /// The most the term adds to a score.
+    max: Score,
+}
+
+impl Weight for MaxScoreWeight {
+    /// Every match, unpruned (for counting, facets and explanations).
+    fn scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
+        let mut clauses = Vec::with_capacity(self.terms.len());
+        for weight in &self.terms {
+            if let Some(scorer) = weight.term_scorer(reader, boost)? {
+                clauses.push(scorer);
+            }
+        }
+        let filter = match &self.filter {
+            Some(f) => Some(f.scorer(reader, 1.0)?),
+            None => None,
+        };
+        let mut scorer = Disjunction { clauses, filter, doc: 0, score: 0.0 };
+        scorer.settle(0);
+        Ok(Box::new(scorer))
+    }
+
+    fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
+        let mut scorer = self.scorer(reader, 1.0)?;
+        if scorer.seek(doc) != doc {
+            return Err(TantivyError::InvalidArgument(format!("document {doc} does not match")));
+        }
+        Ok(Explanation::new("sum of the matching terms within the filter", scorer.score()))
+    }
+
+    fn for_each_pruning(
+        &self,
+        threshold: Score,
+        reader: &SegmentReader,
+        callback: &mut dyn FnMut(DocId, Score) -> Score,
+    ) -> tantivy::Result<()> {
+        if !self.scoring {
+            let mut scorer = self.scorer(reader, 1.0)?;
+            let mut doc = scorer.doc();
+            while doc != TERMINATED {
+                callback(doc, scorer.score());
+                doc = scorer.advance();
+            }
+            return Ok(());
+        }
+        self.prune_segment(threshold, reader, callback).map(|_| ())
+    }
+}
+
+/// The plain disjunction within the filter: every match, its terms summed in the query's order.
+struct Disjunction {
+    /// In the query's order.
+    clauses: Vec<Bm25TermScorer>,
+    filter: Option<Box<dyn Scorer>>,
+    doc: DocId,
+    score: Score,
+}
+
+impl Disjunction {
+    /// Move to the first match at or after `target`.
+    fn settle(&mut self, mut target: DocId) -> DocId {
+        loop {
+            for c in &mut self.clauses {
+                if c.doc() < target {
+                    c.seek(target);
+                }
+            }
+            let doc = self.clauses.iter().map(|c| c.doc()).min().unwrap_or(TERMINATED);
+            if doc == TERMINATED {
+                self.doc = TERMINATED;
+                return TERMINATED;
+            }
+            if let Some(f) = self.filter.as_mut() {
+                let at = if f.doc() < doc { f.seek(doc) } else { f.doc() };
+                if at != doc {
+                    target = at;
+                    continue;
+                }
+            }
+            self.score = self.clauses.iter_mut().filter(|c| c.doc() == doc).map(|c| c.score()).sum();
+            self.doc = doc;
+            return doc;
+        }
+    }
+}
+
+impl DocSet for Disjunction {
+    fn advance(&mut self) -> DocId {
+        if self.doc == TERMINATED {
+            return TERMINATED;
+        }
+        self.settle(self.doc + 1)
+    }
+
+    fn seek(&mut self, target: DocId) -> DocId {
+        if self.doc >= target {
+            return self.doc;
+        }
+        self.settle(target)
+    }
+
+    fn doc(&self) -> DocId {
+        self.doc
+    }
+
+    fn size_hint(&self) -> u32 {
+        self.clauses.iter().map(|c| c.size_hint()).max().unwrap_or(0)
+    }
+}
+
+impl Scorer for Disjunction {
+    fn score(&mut self) -> Score {
+        self.score
+    }
+}
+
+impl MaxScoreWeight {
+    /// MaxScore on one segment; answers how many documents it looked at.
+    fn prune_segment(
+        &self,
+        threshold: Score,
+        reader: &SegmentReader,
+        callback: &mut dyn FnMut(DocId, Score) -> Score,
+    ) -> tantivy::Result<usize> {
+        let mut clauses = Vec::with_capacity(self.terms.len());
+        for (index, weight) in self.terms.iter().enumerate() {
+            if let Some(scorer) = weight.term_scorer(reader, 1.0)? {
+                let max = scorer.max_score();
+                clauses.push(Clause { index, scorer: Box::new(scorer), max });
+            }
+        }
+        let filter = match &self.filter {
+            Some(f) => Some(f.scorer(reader, 1.0)?),
+            None => None,
+        };
+        Ok(prune(clauses, filter, threshold, self.terms.len(), callback))
+    }
+}
+
+/// MaxScore over `clauses` within `filter`, handing every document that beats the threshold to
+/// `callback` (which answers the new threshold), in document order; answers how many documents
+/// the essential clauses proposed.
+fn prune(
+    mut clauses: Vec<Clause>,
+    mut filter: Option<Box<dyn Scorer>>,
+    mut threshold: Score,
+    terms: usize,
+    callback: &mut dyn FnMut(DocId, Score) -> Score,
+) -> usize {
+    let mut proposed = 0;
+    clauses.sort_by(|a, b| a.max.total_cmp(&b.max));
+    // reach[i]: the most clauses[..=i] add together.
+    let mut reach = Vec::with_capacity(clauses.len());
+    let mut acc = 0.0;
+    for c in &clauses {
+        acc += c.max;
+        reach.push(acc * SLACK);
+    }
+    // clauses[..essential] cannot lift a document above the threshold by themselves.
+    let essential_from = |threshold: Score| reach.iter().position(|&r| r > threshold).unwrap_or(reach.len());
+    let mut essential = essential_from(threshold);
+    let mut scores: Vec<Option<Score>> = vec![None; terms];
+    loop {
+        let Some(doc) = clauses[essential..].iter().map(|c| c.scorer.doc()).min() else { break };
+        if doc == TERMINATED {
+            break;
+        }
+        proposed += 1;
+        if let Some(f) = filter.as_mut() {
+            let at = if f.doc() < doc { f.seek(doc) } else { f.doc() };
+            if at != doc {
+                if at == TERMINATED {
+                    break;
+                }
+                for c in &mut clauses[essential..] {
+                    if c.scorer.doc() < at {
+                        c.scorer.seek(at);
+                    }
+                }
+                continue;
+            }
+        }
+        scores.iter_mut().for_each(|s| *s = None);
+        let mut sum = 0.0;
+        for c in &mut clauses[essential..] {
+            if c.scorer.doc() == doc {
+                let s = c.scorer.score();
+                scores[c.index] = Some(s);
+                sum += s;
+            }
+        }
+        // The non-essential clauses, the heaviest first, while the document can still make it.
+        let mut possible = true;
+        for j in (0..essential).rev() {
+            if sum + reach[j] <= threshold {
+                possible = false;
+                break;
+            }
+            let c = &mut clauses[j];
+            let at = if c.scorer.doc() < doc { c.scorer.seek(doc) } else { c.scorer.doc() };
+            if at == doc {
+                let s = c.scorer.score();
+                scores[c.index] = Some(s);
+                sum += s;
+            }
+        }
+        if possible {
+            // Summed in the query's order, as the plain disjunction sums.
+            let score: Score = scores.iter().flatten().sum();
+            if score > threshold {
+                threshold = callback(doc, score);
+                essential = essential_from(threshold);
+                if essential == clauses.len() {
+                    break;
+                }
+            }
+        }
+        for c in &mut clauses[essential..] {
+            if c.scorer.doc() == doc {
+                c.scorer.advance();
+            }
+        }
+    }
+    proposed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bm25::Bm25Params;
+    use proptest::prelude::*;
+    use tantivy::collector::{Count, TopDocs};
+    use tantivy::query::{ConstScoreQuery, Occur, TermQuery};
+    use tantivy::schema::{IndexRecordOption, Schema, STRING, TEXT};
+    use tantivy::{doc, DocAddress, Index, Term};
+
+    fn index(
+        docs: &[(u8, Vec<u8>)],
+        deleted: &[u8],
+        commit_every: usize,
+    ) -> (Index, tantivy::schema::Field, tantivy::schema::Field) {
+        let mut b = Schema::builder();
+        let (group, text) = (b.add_text_field("group", STRING), b.add_text_field("text", TEXT));
+        let index = Index::create_in_ram(b.build());
+        let mut writer: tantivy::IndexWriter = index.writer_with_num_threads(1, 15_000_000).unwrap();
+        for (i, (g, words)) in docs.iter().enumerate() {
+            // Zipf-like: low word numbers are frequent, high ones rare.
+            let words: Vec<String> = words.iter().map(|w| format!("w{}", w % (1 + w / 3))).collect();
+            writer.add_document(doc!(group => format!("g{g}"), text => words.join(" "))).unwrap();
+            if i % commit_every == commit_every / 2 {
+                writer.commit().unwrap();
+            }
+        }
+        writer.commit().unwrap();
+        for d in deleted {
+            writer.delete_term(Term::from_field_text(text, &format!("w{d}")));
+        }
+        writer.commit().unwrap();
+        (index, group, text)
+    }
+
+    fn filter(group: tantivy::schema::Field, g: u8) -> BooleanQuery {
+        // Scope filters score nothing.
+        let t = TermQuery::new(Term::from_field_text(group, &format!("g{g}")), IndexRecordOption::Basic);
+        BooleanQuery::new(vec![(Occur::Must, Box::new(ConstScoreQuery::new(Box::new(t), 0.0)) as Box<dyn Query>)])
+    }
+
+    fn sorted(hits: Vec<(Score, DocAddress)>) -> Vec<(DocAddress, u32)> {
+        // Scores to 1e-4 (sums in another order may differ in the last bits).
+        let mut v: Vec<_> = hits.into_iter().map(|(s, d)| (d, (s * 1e4).round() as u32)).collect();
+        v.sort();
+        v
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+
+        /// The top k of MaxScore are the plain disjunction's top k (same documents, same
+        /// scores), with and without a filter, on several segments with deletions, for any k.
+        #[test]
+        fn pages_like_the_plain_disjunction(
+            docs in proptest::collection::vec((0u8..3, proptest::collection::vec(0u8..24, 0..14)), 1..80),
+            words in proptest::collection::vec(0u8..10, 1..7),
+            boosts in proptest::collection::vec(0.2f32..2.0, 7),
+            k in 1usize..12,
+            group in proptest::option::of(0u8..3),
+            deleted in proptest::collection::vec(5u8..9, 0..2),
+        ) {
+            let (index, g, text) = index(&docs, &deleted, 11);
+            let terms: Vec<Bm25TermQuery> = words
+                .iter()
+                .zip(&boosts)
+                .map(|(w, b)| {
+                    let params = if w % 2 == 0 { Bm25Params::TANTIVY } else { Bm25Params { k1: 0.4, b: 1.0 } };
+                    Bm25TermQuery::new(Term::from_field_text(text, &format!("w{w}")), params, *b)
+                })
+                .collect();
+            let query = MaxScoreQuery::new(group.map(|x| filter(g, x)), terms);
+            let searcher = index.reader().unwrap().searcher();
+            let top = TopDocs::with_limit(k).order_by_score();
+            let (pruned, plain) = (searcher.search(&query, &top).unwrap(), searcher.search(&query.plain(), &top).unwrap());
+            prop_assert_eq!(pruned.len(), plain.len());
+            // Same scores at every rank; where scores tie at the page's end the documents may
+            // differ, so compare the documents above the lowest score.
+            let ranks = |v: &[(Score, DocAddress)]| v.iter().map(|(s, _)| (s * 1e4).round() as u32).collect::<Vec<_>>();
+            prop_assert_eq!(ranks(&pruned), ranks(&plain));
+            let last = plain.last().map(|(s, _)| (s * 1e4).round() as u32).unwrap_or(0);
+            let above = |v: Vec<(Score, DocAddress)>| sorted(v).into_iter().filter(|(_, s)| *s > last).collect::<Vec<_>>();
+            prop_assert_eq!(above(pruned), above(plain));
+            prop_assert_eq!(searcher.search(&query, &Count).unwrap(), searcher.search(&query.plain(), &Count).unwrap());
+        }
+    }
+
+    /// Pruning skips work: once a document holding a rare, heavy term fills a page of one, the
+    /// frequent term can no longer lift a document above it and stops proposing documents.
+    #[test]
+    fn documents_that_cannot_make_the_page_are_not_looked_at() {
+        let mut docs: Vec<(u8, Vec<u8>)> = vec![(0, vec![0, 23])];
+        docs.extend((0..200).map(|_| (0, vec![0])));
+        let (index, _, text) = index(&docs, &[], usize::MAX);
+        let term = |w: &str| Bm25TermQuery::new(Term::from_field_text(text, w), Bm25Params::TANTIVY, 1.0);
+        let searcher = index.reader().unwrap().searcher();
+        let count = |query: MaxScoreQuery, page: usize| {
+            let weight = query.typed_weight(EnableScoring::enabled_from_searcher(&searcher)).unwrap();
+            let (mut proposed, mut best) = (0, Vec::<Score>::new());
+            for reader in searcher.segment_readers() {
+                let threshold = if best.len() < page { Score::MIN } else { best[page - 1] };
+                proposed += weight
+                    .prune_segment(threshold, reader, &mut |_, score| {
+                        best.push(score);
+                        best.sort_by(|a, b| b.total_cmp(a));
+                        best.truncate(page);
+                        if best.len() < page { Score::MIN } else { best[page - 1] }
+                    })
+                    .unwrap();
+            }
+            proposed
+        };
+        let pruned = count(MaxScoreQuery::new(None, vec![term("w0"), term("w7")]), 1);
+        assert!(pruned < 40, "{pruned} documents looked at for a page of one");
+        // A page as large as the matches prunes nothing: every document is looked at.
+        let all = count(MaxScoreQuery::new(None, vec![term("w0"), term("w7")]), 300);
+        assert_eq!(all, 201);
+    }
+}
