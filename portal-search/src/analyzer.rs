@@ -252,13 +252,45 @@ fn push(tokens: &mut Vec<Token>, run: &[Unit]) {
     });
 }
 
-/// The byte ranges of `text` that [`analyzer`] turns into one of `terms`, in order (they may
-/// overlap: bigrams do), for highlighting. The text is cut exactly as the analyzer cuts it, but a
-/// word is stemmed only when its first letter begins one of the terms: stems keep their word's
-/// first letter, and stemming every word of every hit was most of a search's time.
-pub(crate) fn find_terms(text: &str, terms: &std::collections::HashSet<String>) -> Vec<(usize, usize)> {
-    let firsts: Vec<char> = terms.iter().filter_map(|t| t.chars().next()).collect();
-    let mut stemmer = analyzer();
+/// Finds where a query's terms occur in texts, for highlighting.
+pub(crate) struct TermFinder {
+    terms: std::collections::HashSet<String>,
+    /// The first characters of the terms: a word or bigram starting otherwise is no term.
+    firsts: Vec<char>,
+    stemmer: TextAnalyzer,
+}
+
+impl TermFinder {
+    /// A finder of the terms [`analyzer`] makes of `query`.
+    pub(crate) fn new(query: &str) -> Self {
+        let terms: std::collections::HashSet<String> = terms(query).into_iter().collect();
+        let mut firsts: Vec<char> = terms.iter().filter_map(|t| t.chars().next()).collect();
+        firsts.sort_unstable();
+        firsts.dedup();
+        TermFinder { terms, firsts, stemmer: analyzer() }
+    }
+
+    /// Whether the query has no term.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.terms.is_empty()
+    }
+
+    /// The byte ranges of `text` that [`analyzer`] turns into one of the terms, in order (they
+    /// may overlap: bigrams do). The text is cut exactly as the analyzer cuts it, but a word is
+    /// stemmed, and a bigram looked up, only when its first character begins one of the terms:
+    /// stems keep their word's first letter, and stemming every word of every hit was most of a
+    /// search's time.
+    pub(crate) fn find(&self, text: &str) -> Vec<(usize, usize)> {
+        find_terms(text, &self.terms, &self.firsts, &mut self.stemmer.clone())
+    }
+}
+
+fn find_terms(
+    text: &str,
+    terms: &std::collections::HashSet<String>,
+    firsts: &[char],
+    stemmer: &mut TextAnalyzer,
+) -> Vec<(usize, usize)> {
     let units = units(text);
     let mut found = Vec::new();
     let mut gram = String::new();
@@ -267,7 +299,7 @@ pub(crate) fn find_terms(text: &str, terms: &std::collections::HashSet<String>) 
         match class {
             Script::Other => {}
             Script::Word => {
-                if run.len() > MAX_WORD_CHARS || !firsts.contains(&first.c) {
+                if run.len() > MAX_WORD_CHARS || firsts.binary_search(&first.c).is_err() {
                     continue;
                 }
                 gram.clear();
@@ -280,6 +312,9 @@ pub(crate) fn find_terms(text: &str, terms: &std::collections::HashSet<String>) 
             _ => {
                 let single = (run.len() == 1).then_some(run);
                 for piece in single.into_iter().chain(run.windows(2)) {
+                    if firsts.binary_search(&piece[0].c).is_err() {
+                        continue;
+                    }
                     gram.clear();
                     gram.extend(piece.iter().map(|u| u.c));
                     if terms.contains(&gram) {

@@ -24,8 +24,8 @@ use tantivy::{DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, Score, 
 
 use crate::analyzer::{self, ANALYZER, KANJI, WORDS};
 use crate::bm25::{Bm25Params, Bm25TermQuery};
-use crate::max_score::MaxScoreQuery;
 use crate::filter_first::FilterFirstQuery;
+use crate::max_score::MaxScoreQuery;
 use crate::overfetch;
 use crate::scope_bits::{ScopeBits, ScopeQuery};
 use crate::snippet::Highlighter;

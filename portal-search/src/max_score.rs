@@ -39,20 +39,6 @@ impl MaxScoreQuery {
         MaxScoreQuery { filter, terms }
     }
 
-    /// The same documents and scores as a plain query.
-    #[cfg(test)]
-    fn plain(&self) -> BooleanQuery {
-        let any: Vec<(Occur, Box<dyn Query>)> =
-            self.terms.iter().map(|t| (Occur::Should, Box::new(t.clone()) as Box<dyn Query>)).collect();
-        let mut all: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, Box::new(BooleanQuery::new(any)))];
-        if let Some(filter) = &self.filter {
-            all.push((Occur::Must, Box::new(filter.clone())));
-        }
-        BooleanQuery::new(all)
-    }
-}
-
-impl MaxScoreQuery {
     fn typed_weight(&self, scoring: EnableScoring<'_>) -> tantivy::Result<MaxScoreWeight> {
         let filter = match &self.filter {
             Some(f) => Some(f.weight(EnableScoring::disabled_from_schema(scoring.schema()))?),
@@ -323,6 +309,17 @@ mod tests {
     use tantivy::schema::{IndexRecordOption, Schema, STRING, TEXT};
     use tantivy::{doc, DocAddress, Index, Term};
 
+    /// The same documents and scores as a plain query.
+    fn unpruned(query: &MaxScoreQuery) -> BooleanQuery {
+        let any: Vec<(Occur, Box<dyn Query>)> =
+            query.terms.iter().map(|t| (Occur::Should, Box::new(t.clone()) as Box<dyn Query>)).collect();
+        let mut all: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, Box::new(BooleanQuery::new(any)))];
+        if let Some(filter) = &query.filter {
+            all.push((Occur::Must, Box::new(filter.clone())));
+        }
+        BooleanQuery::new(all)
+    }
+
     fn index(
         docs: &[(u8, Vec<u8>)],
         deleted: &[u8],
@@ -387,7 +384,7 @@ mod tests {
             let query = MaxScoreQuery::new(group.map(|x| filter(g, x)), terms);
             let searcher = index.reader().unwrap().searcher();
             let top = TopDocs::with_limit(k).order_by_score();
-            let (pruned, plain) = (searcher.search(&query, &top).unwrap(), searcher.search(&query.plain(), &top).unwrap());
+            let (pruned, plain) = (searcher.search(&query, &top).unwrap(), searcher.search(&unpruned(&query), &top).unwrap());
             prop_assert_eq!(pruned.len(), plain.len());
             // Same scores at every rank; where scores tie at the page's end the documents may
             // differ, so compare the documents above the lowest score.
@@ -396,7 +393,7 @@ mod tests {
             let last = plain.last().map(|(s, _)| (s * 1e4).round() as u32).unwrap_or(0);
             let above = |v: Vec<(Score, DocAddress)>| sorted(v).into_iter().filter(|(_, s)| *s > last).collect::<Vec<_>>();
             prop_assert_eq!(above(pruned), above(plain));
-            prop_assert_eq!(searcher.search(&query, &Count).unwrap(), searcher.search(&query.plain(), &Count).unwrap());
+            prop_assert_eq!(searcher.search(&query, &Count).unwrap(), searcher.search(&unpruned(&query), &Count).unwrap());
         }
     }
 
@@ -419,7 +416,11 @@ mod tests {
                         best.push(score);
                         best.sort_by(|a, b| b.total_cmp(a));
                         best.truncate(page);
-                        if best.len() < page { Score::MIN } else { best[page - 1] }
+                        if best.len() < page {
+                            Score::MIN
+                        } else {
+                            best[page - 1]
+                        }
                     })
                     .unwrap();
             }

@@ -2,12 +2,12 @@
 //! HTML-escaped, with the matches in `<b>`.
 //!
 //! tantivy's `SnippetGenerator` runs the whole analyzer (stemming every word) over every hit's
-//! text; this finds the same terms with [`analyzer::find_terms`], which stems only the words that
+//! text; this finds the same terms with [`TermFinder`], which stems only the words that
 //! could match — a search's time was two thirds snippets before.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 
-use crate::analyzer;
+use crate::analyzer::TermFinder;
 
 /// At most this many bytes of a text are searched for a passage: a long article's passage comes
 /// from its first 32 KiB, so one hit cannot make a search slow.
@@ -18,7 +18,7 @@ const LEAD_CHARS: usize = 30;
 
 /// The terms of one query, ready to highlight hits.
 pub struct Highlighter {
-    terms: HashSet<String>,
+    terms: TermFinder,
     max_chars: usize,
 }
 
@@ -26,14 +26,14 @@ impl Highlighter {
     /// A highlighter for the terms [`analyzer::analyzer`] makes of `query`, passages of at most
     /// `max_chars` characters.
     pub fn new(query: &str, max_chars: usize) -> Self {
-        Highlighter { terms: analyzer::terms(query).into_iter().collect(), max_chars }
+        Highlighter { terms: TermFinder::new(query), max_chars }
     }
 
     /// The passage of `text` holding the most distinct query terms (then the most matches), as
     /// HTML; the start of the text when nothing matches.
     pub fn snippet_html(&self, text: &str) -> String {
         let scanned = &text[..floor_char_boundary(text, SCANNED_BYTES)];
-        let matches = if self.terms.is_empty() { Vec::new() } else { analyzer::find_terms(scanned, &self.terms) };
+        let matches = if self.terms.is_empty() { Vec::new() } else { self.terms.find(scanned) };
         let Some(start) = self.best_start(scanned, &matches) else {
             return crate::escape(&text.chars().take(self.max_chars).collect::<String>());
         };
@@ -57,15 +57,50 @@ impl Highlighter {
 
     /// Where the best window begins: each match starts a candidate window of `max_chars`
     /// characters; the one covering the most distinct terms wins, then the one with most matches.
+    /// One pass: the window slides over the matches (in text order), counting each match's
+    /// text in it.
     fn best_start(&self, text: &str, matches: &[(usize, usize)]) -> Option<usize> {
+        let mut forms: HashMap<&str, usize> = HashMap::new();
+        let ids: Vec<usize> = matches
+            .iter()
+            .map(|m| {
+                let next = forms.len();
+                *forms.entry(&text[m.0..m.1]).or_insert(next)
+            })
+            .collect();
+        let mut counts = vec![0u32; forms.len()];
+        // The window is matches[i..j]; `distinct` of its texts differ.
+        let (mut j, mut distinct) = (0, 0);
+        // Character starts, walked once: a window ends `max_chars` characters after its start.
+        let mut starts = text.char_indices().map(|(b, _)| b).enumerate().peekable();
+        let (mut chars_before, mut last_from) = (0, 0);
         let mut best: Option<((usize, usize), usize)> = None;
         for (i, &(from, _)) in matches.iter().enumerate() {
-            let end = text[from..].char_indices().nth(self.max_chars).map_or(text.len(), |(b, _)| from + b);
-            let inside: Vec<&str> = matches[i..].iter().take_while(|m| m.1 <= end).map(|m| &text[m.0..m.1]).collect();
-            let distinct = inside.iter().collect::<HashSet<_>>().len();
-            let rank = (distinct, inside.len());
+            chars_before += text[last_from..from].chars().count();
+            last_from = from;
+            let wanted = chars_before + self.max_chars;
+            let end = loop {
+                match starts.peek() {
+                    Some(&(n, _)) if n < wanted => {
+                        starts.next();
+                    }
+                    Some(&(_, b)) => break b,
+                    None => break text.len(),
+                }
+            };
+            j = j.max(i);
+            while j < matches.len() && matches[j].1 <= end {
+                counts[ids[j]] += 1;
+                distinct += usize::from(counts[ids[j]] == 1);
+                j += 1;
+            }
+            let rank = (distinct, j - i);
             if best.is_none_or(|(r, _)| rank > r) {
                 best = Some((rank, from));
+            }
+            if j > i {
+                counts[ids[i]] -= 1;
+                distinct -= usize::from(counts[ids[i]] == 0);
             }
         }
         best.map(|(_, from)| from)
@@ -152,5 +187,38 @@ mod tests {
     fn a_long_text_is_searched_only_in_its_first_part() {
         let text = format!("{} widget", "é".repeat(SCANNED_BYTES));
         assert!(!snippet("widget", &text, 10).contains("<b>"));
+    }
+
+    /// The window the sliding pass picks is the one the plain definition picks: for each
+    /// match, the matches within `max_chars` characters of it, the most distinct texts first,
+    /// then the most matches, the earliest on ties.
+    #[test]
+    fn the_sliding_window_picks_what_the_definition_picks() {
+        use proptest::prelude::*;
+        let reference = |text: &str, matches: &[(usize, usize)], max: usize| -> Option<usize> {
+            let mut best: Option<((usize, usize), usize)> = None;
+            for (i, &(from, _)) in matches.iter().enumerate() {
+                let end = text[from..].char_indices().nth(max).map_or(text.len(), |(b, _)| from + b);
+                let inside: Vec<&str> =
+                    matches[i..].iter().take_while(|m| m.1 <= end).map(|m| &text[m.0..m.1]).collect();
+                let distinct = inside.iter().collect::<std::collections::HashSet<_>>().len();
+                let rank = (distinct, inside.len());
+                if best.is_none_or(|(r, _)| rank > r) {
+                    best = Some((rank, from));
+                }
+            }
+            best.map(|(_, from)| from)
+        };
+        let words = ["alpha", "beta", "gamma", "x", "東大寺", "の", "filler"];
+        let mut runner = proptest::test_runner::TestRunner::default();
+        runner
+            .run(&(proptest::collection::vec(0..words.len(), 0..60), 1usize..30), |(picks, max)| {
+                let text: String = picks.iter().map(|&p| words[p]).collect::<Vec<_>>().join(" ");
+                let h = Highlighter::new("alpha beta gamma 東大寺", max);
+                let matches = h.terms.find(&text);
+                prop_assert_eq!(h.best_start(&text, &matches), reference(&text, &matches, max));
+                Ok(())
+            })
+            .unwrap();
     }
 }
