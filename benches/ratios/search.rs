@@ -12,6 +12,10 @@
 //! - S7: Japanese vs English queries on equal halves of one index (candidate ja, baseline en).
 //! - S8: indexing through `SearchIndex::apply` vs raw tantivy adding the same documents with the
 //!   same schema and analyzers (a throughput ratio: raw time / portal time, goal >= 0.7).
+//!
+//! `PORTAL_BENCH_STRATEGY=<0-3>` forces the portal's filter strategy (the index of
+//! `FilterStrategy::ALL`: auto, words first, filter first, over-fetch) in every search bench,
+//! for comparing the plans.
 
 use chrono::{TimeZone, Utc};
 use portal::core::model::PortalId;
@@ -88,6 +92,9 @@ fn per_query(id: &str, queries: &[String], a: impl FnMut(&str), b: impl FnMut(&s
 
 pub fn build(rt: &tokio::runtime::Runtime, docs: &[SearchDocument]) -> TantivySearch {
     let index = TantivySearch::in_memory().unwrap();
+    if let Some(n) = std::env::var("PORTAL_BENCH_STRATEGY").ok().and_then(|v| v.parse::<usize>().ok()) {
+        index.set_filter_strategy(portal::search::FilterStrategy::ALL[n.min(3)]);
+    }
     for (i, chunk) in docs.chunks(20_000).enumerate() {
         let changes = chunk.iter().cloned().map(IndexChange::Upsert).collect();
         rt.block_on(index.apply(changes, i as u64 + 1)).unwrap();

@@ -255,8 +255,11 @@ fn push(tokens: &mut Vec<Token>, run: &[Unit]) {
 /// Finds where a query's terms occur in texts, for highlighting.
 pub(crate) struct TermFinder {
     terms: std::collections::HashSet<String>,
-    /// The first characters of the terms: a word or bigram starting otherwise is no term.
+    /// The first characters of the terms: a word starting otherwise is no term.
     firsts: Vec<char>,
+    /// The Japanese terms (bigrams and lone characters) as characters, sorted: looked up
+    /// without building a string.
+    grams: Vec<(char, Option<char>)>,
     stemmer: TextAnalyzer,
 }
 
@@ -267,7 +270,17 @@ impl TermFinder {
         let mut firsts: Vec<char> = terms.iter().filter_map(|t| t.chars().next()).collect();
         firsts.sort_unstable();
         firsts.dedup();
-        TermFinder { terms, firsts, stemmer: analyzer() }
+        let mut grams: Vec<(char, Option<char>)> = terms
+            .iter()
+            .filter(|t| t.chars().all(|c| !matches!(script(c), Script::Word | Script::Other)))
+            .filter_map(|t| {
+                let mut chars = t.chars();
+                let (first, second) = (chars.next()?, chars.next());
+                chars.next().is_none().then_some((first, second))
+            })
+            .collect();
+        grams.sort_unstable();
+        TermFinder { terms, firsts, grams, stemmer: analyzer() }
     }
 
     /// Whether the query has no term.
@@ -281,50 +294,38 @@ impl TermFinder {
     /// stems keep their word's first letter, and stemming every word of every hit was most of a
     /// search's time.
     pub(crate) fn find(&self, text: &str) -> Vec<(usize, usize)> {
-        find_terms(text, &self.terms, &self.firsts, &mut self.stemmer.clone())
-    }
-}
-
-fn find_terms(
-    text: &str,
-    terms: &std::collections::HashSet<String>,
-    firsts: &[char],
-    stemmer: &mut TextAnalyzer,
-) -> Vec<(usize, usize)> {
-    let units = units(text);
-    let mut found = Vec::new();
-    let mut gram = String::new();
-    for (class, run) in runs(&units, same_run) {
-        let (Some(first), Some(last)) = (run.first(), run.last()) else { continue };
-        match class {
-            Script::Other => {}
-            Script::Word => {
-                if run.len() > MAX_WORD_CHARS || firsts.binary_search(&first.c).is_err() {
-                    continue;
-                }
-                gram.clear();
-                gram.extend(run.iter().map(|u| u.c));
-                let mut stream = stemmer.token_stream(&gram);
-                if stream.advance() && terms.contains(&stream.token().text) {
-                    found.push((first.from, last.to));
-                }
-            }
-            _ => {
-                let single = (run.len() == 1).then_some(run);
-                for piece in single.into_iter().chain(run.windows(2)) {
-                    if firsts.binary_search(&piece[0].c).is_err() {
+        let mut stemmer = self.stemmer.clone();
+        let units = units(text);
+        let mut found = Vec::new();
+        let mut gram = String::new();
+        for (class, run) in runs(&units, same_run) {
+            let (Some(first), Some(last)) = (run.first(), run.last()) else { continue };
+            match class {
+                Script::Other => {}
+                Script::Word => {
+                    if run.len() > MAX_WORD_CHARS || self.firsts.binary_search(&first.c).is_err() {
                         continue;
                     }
                     gram.clear();
-                    gram.extend(piece.iter().map(|u| u.c));
-                    if terms.contains(&gram) {
-                        found.push((piece[0].from, piece[piece.len() - 1].to));
+                    gram.extend(run.iter().map(|u| u.c));
+                    let mut stream = stemmer.token_stream(&gram);
+                    if stream.advance() && self.terms.contains(&stream.token().text) {
+                        found.push((first.from, last.to));
+                    }
+                }
+                _ => {
+                    let single = (run.len() == 1).then_some(run);
+                    for piece in single.into_iter().chain(run.windows(2)) {
+                        let key = (piece[0].c, piece.get(1).map(|u| u.c));
+                        if self.grams.binary_search(&key).is_ok() {
+                            found.push((piece[0].from, piece[piece.len() - 1].to));
+                        }
                     }
                 }
             }
         }
+        found
     }
-    found
 }
 
 /// The terms `text` is indexed and searched as (for building queries and for tests).
