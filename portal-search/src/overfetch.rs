@@ -1,10 +1,10 @@
 //! Broad scopes: the words alone find the best documents, the scope drops the rest.
 //!
-//! A required filter beside a union of terms stops tantivy from pruning (block-max WAND): every
-//! matching document gets scored. When the scope lets most documents through (an editor, or a
-//! customer of a portal that owns most of the index) it is cheaper to run the words alone with
-//! pruning, fetch a few times the page, and drop what the reader may not see by looking each hit
-//! up in the scope's bitset of its segment ([`crate::scope_bits`]). Scheduled documents are
+//! A required filter beside the words must be looked up for every document the words propose.
+//! When the scope lets most documents through (an editor, or a customer of a portal that owns
+//! most of the index) it is cheaper to run the words alone with pruning ([`crate::max_score`]),
+//! fetch a few times the page, and drop what the reader may not see by looking each hit up in the
+//! scope's bitset of its segment ([`crate::scope_bits`]). Scheduled documents are
 //! dropped by their `live_from` fast field, since "now" moves. When too few hits survive, the
 //! caller falls back to the filtered plan.
 
