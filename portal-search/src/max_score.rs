@@ -235,8 +235,7 @@ fn prune(
     let essential_from = |threshold: Score| reach.iter().position(|&r| r > threshold).unwrap_or(reach.len());
     let mut essential = essential_from(threshold);
     let mut scores: Vec<Option<Score>> = vec![None; terms];
-    loop {
-        let Some(doc) = clauses[essential..].iter().map(|c| c.scorer.doc()).min() else { break };
+    while let Some(doc) = clauses[essential..].iter().map(|c| c.scorer.doc()).min() {
         if doc == TERMINATED {
             break;
         }
