@@ -123,7 +123,9 @@ struct Unit {
 /// Normalize `text` character by character, keeping original offsets; combining voiced sound
 /// marks are composed with the kana before them.
 fn units(text: &str) -> Vec<Unit> {
-    let mut out: Vec<Unit> = Vec::with_capacity(text.len());
+    // One unit per character mostly (NFKC rarely expands); a byte count would reserve three
+    // times too much for Japanese, and a long text's buffer would be mapped and unmapped anew.
+    let mut out: Vec<Unit> = Vec::with_capacity(text.chars().count());
     for (from, original) in text.char_indices() {
         let to = from + original.len_utf8();
         // Fast paths: ASCII, and the kana and kanji blocks, are their own NFKC form.

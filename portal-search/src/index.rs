@@ -24,7 +24,6 @@ use tantivy::{DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, Score, 
 
 use crate::analyzer::{self, ANALYZER, KANJI, WORDS};
 use crate::bm25::{Bm25Params, Bm25TermQuery};
-use crate::filter_first::FilterFirstQuery;
 use crate::max_score::MaxScoreQuery;
 use crate::overfetch;
 use crate::scope_bits::{ScopeBits, ScopeQuery};
@@ -553,11 +552,11 @@ impl Inner {
         }
         let terms = scored_terms(&clauses, self.f.kanji);
         let filters = BooleanQuery::new(filters);
-        if filter_first {
-            let should = terms.into_iter().map(|t| Box::new(t) as Box<dyn Query>).collect();
-            return Box::new(FilterFirstQuery::new(Box::new(filters), should));
-        }
-        Box::new(MaxScoreQuery::new(Some(filters), terms))
+        Box::new(if filter_first {
+            MaxScoreQuery::filter_first(filters, terms)
+        } else {
+            MaxScoreQuery::new(Some(filters), terms)
+        })
     }
 
     /// The page `offset .. offset + limit` of the words of `clauses` within `scope` (which keeps

@@ -5,7 +5,6 @@
 
 pub mod analyzer;
 mod bm25;
-mod filter_first;
 mod index;
 mod max_score;
 mod overfetch;

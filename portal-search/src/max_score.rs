@@ -32,11 +32,22 @@ const SLACK: Score = 1.0 + 1e-5;
 pub(crate) struct MaxScoreQuery {
     filter: Option<BooleanQuery>,
     terms: Vec<Bm25TermQuery>,
+    /// Whether the filter's documents are walked, each looked up in the essential terms'
+    /// postings (a narrow filter), rather than the essential terms proposing documents that are
+    /// looked up in the filter.
+    filter_drives: bool,
 }
 
 impl MaxScoreQuery {
+    /// The terms propose documents; the filter, when there is one, is looked up.
     pub(crate) fn new(filter: Option<BooleanQuery>, terms: Vec<Bm25TermQuery>) -> Self {
-        MaxScoreQuery { filter, terms }
+        MaxScoreQuery { filter, terms, filter_drives: false }
+    }
+
+    /// The filter's documents are walked and looked up in the terms' postings: for a filter
+    /// that keeps few documents against the terms' postings.
+    pub(crate) fn filter_first(filter: BooleanQuery, terms: Vec<Bm25TermQuery>) -> Self {
+        MaxScoreQuery { filter: Some(filter), terms, filter_drives: true }
     }
 
     fn typed_weight(&self, scoring: EnableScoring<'_>) -> tantivy::Result<MaxScoreWeight> {
@@ -45,7 +56,7 @@ impl MaxScoreQuery {
             None => None,
         };
         let terms = self.terms.iter().map(|t| t.term_weight(scoring)).collect::<tantivy::Result<Vec<_>>>()?;
-        Ok(MaxScoreWeight { filter, terms, scoring: scoring.is_scoring_enabled() })
+        Ok(MaxScoreWeight { filter, terms, scoring: scoring.is_scoring_enabled(), filter_drives: self.filter_drives })
     }
 }
 
@@ -65,6 +76,7 @@ struct MaxScoreWeight {
     filter: Option<Box<dyn Weight>>,
     terms: Vec<Bm25TermWeight>,
     scoring: bool,
+    filter_drives: bool,
 }
 
 /// One term of the disjunction on one segment.
@@ -208,16 +220,17 @@ impl MaxScoreWeight {
             Some(f) => Some(f.scorer(reader, 1.0)?),
             None => None,
         };
+        let filter = filter.map(|f| (f, self.filter_drives));
         Ok(prune(clauses, filter, threshold, self.terms.len(), callback))
     }
 }
 
-/// MaxScore over `clauses` within `filter`, handing every document that beats the threshold to
-/// `callback` (which answers the new threshold), in document order; answers how many documents
-/// the essential clauses proposed.
+/// MaxScore over `clauses` within `filter` (and whether it drives), handing every document that
+/// beats the threshold to `callback` (which answers the new threshold), in document order;
+/// answers how many documents were scored.
 fn prune(
     mut clauses: Vec<Clause>,
-    mut filter: Option<Box<dyn Scorer>>,
+    mut filter: Option<(Box<dyn Scorer>, bool)>,
     mut threshold: Score,
     terms: usize,
     callback: &mut dyn FnMut(DocId, Score) -> Score,
@@ -235,25 +248,52 @@ fn prune(
     let essential_from = |threshold: Score| reach.iter().position(|&r| r > threshold).unwrap_or(reach.len());
     let mut essential = essential_from(threshold);
     let mut scores: Vec<Option<Score>> = vec![None; terms];
-    while let Some(doc) = clauses[essential..].iter().map(|c| c.scorer.doc()).min() {
-        if doc == TERMINATED {
-            break;
-        }
-        proposed += 1;
-        if let Some(f) = filter.as_mut() {
-            let at = if f.doc() < doc { f.seek(doc) } else { f.doc() };
-            if at != doc {
-                if at == TERMINATED {
+    loop {
+        let doc = match filter.as_mut() {
+            // The filter proposes; a document no essential clause matches cannot make it.
+            Some((f, true)) => {
+                let doc = f.doc();
+                if doc == TERMINATED {
                     break;
                 }
+                let mut matched = false;
                 for c in &mut clauses[essential..] {
-                    if c.scorer.doc() < at {
-                        c.scorer.seek(at);
+                    let at = if c.scorer.doc() < doc { c.scorer.seek(doc) } else { c.scorer.doc() };
+                    matched |= at == doc;
+                }
+                if !matched {
+                    if clauses[essential..].iter().all(|c| c.scorer.doc() == TERMINATED) {
+                        break;
+                    }
+                    f.advance();
+                    continue;
+                }
+                doc
+            }
+            // The essential clauses propose; the filter is looked up.
+            filter => {
+                let doc = clauses[essential..].iter().map(|c| c.scorer.doc()).min().unwrap_or(TERMINATED);
+                if doc == TERMINATED {
+                    break;
+                }
+                if let Some((f, _)) = filter {
+                    let at = if f.doc() < doc { f.seek(doc) } else { f.doc() };
+                    if at != doc {
+                        if at == TERMINATED {
+                            break;
+                        }
+                        for c in &mut clauses[essential..] {
+                            if c.scorer.doc() < at {
+                                c.scorer.seek(at);
+                            }
+                        }
+                        continue;
                     }
                 }
-                continue;
+                doc
             }
-        }
+        };
+        proposed += 1;
         scores.iter_mut().for_each(|s| *s = None);
         let mut sum = 0.0;
         for c in &mut clauses[essential..] {
@@ -289,9 +329,16 @@ fn prune(
                 }
             }
         }
-        for c in &mut clauses[essential..] {
-            if c.scorer.doc() == doc {
-                c.scorer.advance();
+        match filter.as_mut() {
+            Some((f, true)) => {
+                f.advance();
+            }
+            _ => {
+                for c in &mut clauses[essential..] {
+                    if c.scorer.doc() == doc {
+                        c.scorer.advance();
+                    }
+                }
             }
         }
     }
@@ -369,6 +416,7 @@ mod tests {
             boosts in proptest::collection::vec(0.2f32..2.0, 7),
             k in 1usize..12,
             group in proptest::option::of(0u8..3),
+            filter_drives in proptest::bool::ANY,
             deleted in proptest::collection::vec(5u8..9, 0..2),
         ) {
             let (index, g, text) = index(&docs, &deleted, 11);
@@ -380,7 +428,10 @@ mod tests {
                     Bm25TermQuery::new(Term::from_field_text(text, &format!("w{w}")), params, *b)
                 })
                 .collect();
-            let query = MaxScoreQuery::new(group.map(|x| filter(g, x)), terms);
+            let query = match group {
+                Some(x) if filter_drives => MaxScoreQuery::filter_first(filter(g, x), terms),
+                group => MaxScoreQuery::new(group.map(|x| filter(g, x)), terms),
+            };
             let searcher = index.reader().unwrap().searcher();
             let top = TopDocs::with_limit(k).order_by_score();
             let (pruned, plain) = (searcher.search(&query, &top).unwrap(), searcher.search(&unpruned(&query), &top).unwrap());
