@@ -13,8 +13,8 @@ use std::sync::atomic::{AtomicU8, Ordering as AtomicOrdering};
 use std::sync::{Arc, Mutex, PoisonError};
 use tantivy::collector::{Count, FacetCollector, TopDocs};
 use tantivy::query::{
-    AllQuery, BooleanQuery, ConstScoreQuery, EnableScoring, Occur, Query, RangeQuery, RegexQuery, TermQuery,
-    TermSetQuery,
+    AllQuery, Bm25StatisticsProvider, BooleanQuery, ConstScoreQuery, EnableScoring, Occur, Query, RangeQuery,
+    RegexQuery, TermQuery, TermSetQuery,
 };
 use tantivy::schema::{
     Facet, FacetOptions, Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, FAST, INDEXED,
@@ -28,6 +28,7 @@ use crate::max_score::MaxScoreQuery;
 use crate::overfetch;
 use crate::scope_bits::{ScopeBits, ScopeQuery};
 use crate::snippet::Highlighter;
+use crate::statistics::Statistics;
 
 /// How much a title match weighs on top of the body, which holds the title too (measured on
 /// the evaluation sets, MRR@10 ja / en: 0.25 gives 0.906 / 0.887, 0.5 0.906 / 0.896, 0.75
@@ -508,7 +509,7 @@ impl Inner {
     /// only; 1.0 otherwise).
     fn plan(
         &self,
-        searcher: &Searcher,
+        (searcher, stats): (&Searcher, &Statistics),
         clauses: &[(Term, Score)],
         scope: &SearchScope,
     ) -> Result<(FilterStrategy, f64)> {
@@ -521,7 +522,7 @@ impl Inner {
         }
         let mut postings = 0u64;
         for (term, _) in clauses.iter().filter(|(t, _)| t.field() != self.f.title) {
-            postings += doc_freq(searcher, term)?;
+            postings += stats.doc_freq(term).map_err(index_error("cannot read term statistics"))?;
         }
         let documents = documents()?;
         if documents * clauses.len() as u64 * LOOKUP_COST < postings {
@@ -564,7 +565,7 @@ impl Inner {
     /// too few hits survived.
     fn overfetched(
         &self,
-        searcher: &Searcher,
+        (searcher, stats): (&Searcher, &Statistics),
         (scope, share): (&SearchScope, f64),
         clauses: &[(Term, Score)],
         offset: usize,
@@ -584,7 +585,7 @@ impl Inner {
             // Without the column nothing can be shown as live.
             column.as_ref().and_then(|c| c.first(address.doc_id)).is_some_and(|t| t <= now)
         };
-        let found = overfetch::page(searcher, &*words, &in_scope, live, (offset, limit), share)
+        let found = overfetch::page((searcher, stats), &*words, &in_scope, live, (offset, limit), share)
             .map_err(index_error("search failed"))?;
         Ok(found.map(|p| {
             let total = match p.all_matches {
@@ -632,10 +633,14 @@ impl Inner {
         } as usize;
         let offset = request.offset as usize;
         let words = self.text_clauses(&request.text);
-        let (plan, share) =
-            if words.is_empty() { (FilterStrategy::WordsFirst, 1.0) } else { self.plan(&searcher, &words, scope)? };
+        let stats = Statistics::new(&searcher);
+        let (plan, share) = if words.is_empty() {
+            (FilterStrategy::WordsFirst, 1.0)
+        } else {
+            self.plan((&searcher, &stats), &words, scope)?
+        };
         if plan == FilterStrategy::OverFetch && !request.facets && !narrowed {
-            if let Some((top, total)) = self.overfetched(&searcher, (scope, share), &words, offset, limit)? {
+            if let Some((top, total)) = self.overfetched((&searcher, &stats), (scope, share), &words, offset, limit)? {
                 let hits = self.hits(&searcher, &request.text, top)?;
                 return Ok(SearchResults { hits, total, ..SearchResults::default() });
             }
@@ -647,8 +652,9 @@ impl Inner {
             for root in ["/c", "/t", "/l", "/k"] {
                 fc.add_facet(Facet::from(root));
             }
-            let (top, count, counts) =
-                searcher.search(&*query, &(top, Count, fc)).map_err(index_error("search failed"))?;
+            let (top, count, counts) = searcher
+                .search_with_statistics_provider(&*query, &(top, Count, fc), &stats)
+                .map_err(index_error("search failed"))?;
             let list = |root: &str| -> Vec<(String, u64)> {
                 let mut v: Vec<(String, u64)> = counts
                     .get(root)
@@ -664,7 +670,9 @@ impl Inner {
             let facets = Facets { categories: list("/c"), tags: list("/t"), locales: list("/l"), kinds: list("/k") };
             (top, Total { value: count as u64, exact: true }, Some(facets))
         } else {
-            let top = searcher.search(&*query, &top).map_err(index_error("search failed"))?;
+            let top = searcher
+                .search_with_statistics_provider(&*query, &top, &stats)
+                .map_err(index_error("search failed"))?;
             // Without counting every match, the total is exact only when the matches ran out
             // within this page (a page past the end says only that there are at most `offset`).
             let ran_out = top.len() < limit && (offset == 0 || !top.is_empty());
@@ -727,10 +735,15 @@ impl Inner {
         if words.is_empty() {
             return Ok(Vec::new());
         }
-        let filter_first = self.plan(&searcher, &words, scope)?.0 == FilterStrategy::FilterFirst;
+        let stats = Statistics::new(&searcher);
+        let filter_first = self.plan((&searcher, &stats), &words, scope)?.0 == FilterStrategy::FilterFirst;
         let query = self.scored(clauses, words, filter_first);
         let top = searcher
-            .search(&query, &TopDocs::with_limit(limit.clamp(1, 50) as usize).order_by_score())
+            .search_with_statistics_provider(
+                &query,
+                &TopDocs::with_limit(limit.clamp(1, 50) as usize).order_by_score(),
+                &stats,
+            )
             .map_err(index_error("related failed"))?;
         self.hits(&searcher, &request.text, top)
     }

@@ -10,6 +10,7 @@ mod max_score;
 mod overfetch;
 mod scope_bits;
 pub mod snippet;
+mod statistics;
 
 pub use index::{FilterStrategy, TantivySearch};
 

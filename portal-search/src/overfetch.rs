@@ -11,7 +11,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 use tantivy::collector::TopDocs;
-use tantivy::query::Query;
+use tantivy::query::{Bm25StatisticsProvider, Query};
 use tantivy::{BitSet, DocAddress, Score, Searcher};
 
 use crate::scope_bits::ScopeWeight;
@@ -38,7 +38,7 @@ pub(crate) struct Page {
 /// document is live: the page `offset .. offset + limit` of `words`' best matches, or `None` when
 /// fewer than the page survived among those fetched (the caller then runs the filtered plan).
 pub(crate) fn page(
-    searcher: &Searcher,
+    (searcher, stats): (&Searcher, &dyn Bm25StatisticsProvider),
     words: &dyn Query,
     scope: &ScopeWeight,
     mut live: impl FnMut(DocAddress) -> bool,
@@ -47,7 +47,7 @@ pub(crate) fn page(
 ) -> tantivy::Result<Option<Page>> {
     let wanted = offset + limit;
     let fetch = fetch_for(wanted, share);
-    let found = searcher.search(words, &TopDocs::with_limit(fetch).order_by_score())?;
+    let found = searcher.search_with_statistics_provider(words, &TopDocs::with_limit(fetch).order_by_score(), stats)?;
     let ran_out = found.len() < fetch;
     let mut sets: HashMap<u32, Arc<BitSet>> = HashMap::new();
     let mut kept = Vec::with_capacity(wanted);
