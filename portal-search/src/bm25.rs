@@ -9,6 +9,8 @@
 //! `TermQuery` with tantivy's parameters (tested).
 
 use std::sync::Arc;
+
+use crate::statistics::TermInfos;
 use tantivy::fieldnorm::FieldNormReader;
 use tantivy::postings::{Postings, SegmentPostings};
 use tantivy::query::{Bm25StatisticsProvider, EmptyScorer, EnableScoring, Explanation, Query, Scorer, Weight};
@@ -33,11 +35,19 @@ pub(crate) struct Bm25TermQuery {
     term: Term,
     params: Bm25Params,
     boost: Score,
+    /// Where the term sits in the segments' postings, when the search already looked it up.
+    infos: Option<Arc<TermInfos>>,
 }
 
 impl Bm25TermQuery {
     pub(crate) fn new(term: Term, params: Bm25Params, boost: Score) -> Self {
-        Bm25TermQuery { term, params, boost }
+        Bm25TermQuery { term, params, boost, infos: None }
+    }
+
+    /// The term's postings are opened from `infos` where it holds them.
+    pub(crate) fn with_term_infos(mut self, infos: Arc<TermInfos>) -> Self {
+        self.infos = Some(infos);
+        self
     }
 }
 
@@ -52,7 +62,9 @@ impl Bm25TermQuery {
     pub(crate) fn term_weight(&self, scoring: EnableScoring<'_>) -> tantivy::Result<Bm25TermWeight> {
         let statistics: &dyn Bm25StatisticsProvider = match scoring {
             EnableScoring::Enabled { statistics_provider, .. } => statistics_provider,
-            EnableScoring::Disabled { .. } => return Ok(Bm25TermWeight { term: self.term.clone(), scoring: None }),
+            EnableScoring::Disabled { .. } => {
+                return Ok(Bm25TermWeight { term: self.term.clone(), scoring: None, infos: self.infos.clone() });
+            }
         };
         let docs = statistics.total_num_docs()?;
         let field = self.term.field();
@@ -64,7 +76,8 @@ impl Bm25TermQuery {
             let length = FieldNormReader::id_to_fieldnorm(id as u8) as Score;
             *norm = self.params.k1 * (1.0 - self.params.b + self.params.b * length / average.max(Score::EPSILON));
         }
-        Ok(Bm25TermWeight { term: self.term.clone(), scoring: Some(Scoring { weight, norms: Arc::new(norms) }) })
+        let scoring = Some(Scoring { weight, norms: Arc::new(norms) });
+        Ok(Bm25TermWeight { term: self.term.clone(), scoring, infos: self.infos.clone() })
     }
 }
 
@@ -91,15 +104,22 @@ pub(crate) struct Bm25TermWeight {
     term: Term,
     /// `None` when scoring is disabled (every match scores 1).
     scoring: Option<Scoring>,
+    infos: Option<Arc<TermInfos>>,
 }
 
 impl Bm25TermWeight {
     /// The term's scorer on one segment, typed; `None` when the segment lacks the term.
     pub(crate) fn term_scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Option<Bm25TermScorer>> {
         let field = self.term.field();
-        let Some(postings) = reader.inverted_index(field)?.read_postings(&self.term, IndexRecordOption::WithFreqs)?
-        else {
-            return Ok(None);
+        let index = reader.inverted_index(field)?;
+        let known = self.infos.as_ref().and_then(|infos| infos.get(&self.term, reader));
+        let postings = match known {
+            Some(None) => return Ok(None),
+            Some(Some(info)) => index.read_postings_from_terminfo(&info, IndexRecordOption::WithFreqs)?,
+            None => match index.read_postings(&self.term, IndexRecordOption::WithFreqs)? {
+                Some(postings) => postings,
+                None => return Ok(None),
+            },
         };
         let scoring = self.scoring.as_ref().map(|s| Scoring { weight: s.weight * boost, norms: s.norms.clone() });
         let lengths = reader.get_fieldnorms_reader(field)?;

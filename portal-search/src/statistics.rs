@@ -4,24 +4,55 @@
 //! again for each term's weight, with the field's token count: each is a walk of every
 //! segment's term dictionary. A Japanese question has twenty terms or more, so a search keeps
 //! what it has looked up and hands the same numbers to tantivy's scoring
-//! (`Searcher::search_with_statistics_provider`).
+//! (`Searcher::search_with_statistics_provider`). The place of each term in each segment's
+//! postings, found on the way, is kept too ([`TermInfos`]): opening the term's postings in a
+//! segment then needs no second look-up.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+use tantivy::index::SegmentId;
+use tantivy::postings::TermInfo;
 use tantivy::query::Bm25StatisticsProvider;
 use tantivy::schema::Field;
-use tantivy::{Searcher, Term};
+use tantivy::{Searcher, SegmentReader, Term};
+
+/// Where each term looked up in a search sits in each segment's postings (`None`: the segment
+/// lacks it).
+#[derive(Default)]
+pub(crate) struct TermInfos(Mutex<HashMap<Term, Vec<(SegmentId, Option<TermInfo>)>>>);
+
+impl std::fmt::Debug for TermInfos {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TermInfos")
+    }
+}
+
+impl TermInfos {
+    /// What is known of `term` in `reader`'s segment: `None` when it was not looked up.
+    pub(crate) fn get(&self, term: &Term, reader: &SegmentReader) -> Option<Option<TermInfo>> {
+        let infos = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let id = reader.segment_id();
+        infos.get(term)?.iter().find(|(segment, _)| *segment == id).map(|(_, info)| info.clone())
+    }
+}
 
 /// The statistics of `searcher`'s index, remembered.
 pub(crate) struct Statistics<'a> {
     searcher: &'a Searcher,
+    infos: Arc<TermInfos>,
     doc_freqs: RefCell<HashMap<Term, u64>>,
     tokens: RefCell<HashMap<Field, u64>>,
 }
 
 impl<'a> Statistics<'a> {
     pub(crate) fn new(searcher: &'a Searcher) -> Self {
-        Statistics { searcher, doc_freqs: RefCell::default(), tokens: RefCell::default() }
+        Statistics { searcher, infos: Arc::default(), doc_freqs: RefCell::default(), tokens: RefCell::default() }
+    }
+
+    /// Where the terms looked up so far sit, for opening their postings.
+    pub(crate) fn term_infos(&self) -> &Arc<TermInfos> {
+        &self.infos
     }
 }
 
@@ -43,7 +74,14 @@ impl Bm25StatisticsProvider for Statistics<'_> {
         if let Some(n) = self.doc_freqs.borrow().get(term) {
             return Ok(*n);
         }
-        let n = self.searcher.doc_freq(term)?;
+        let mut n = 0;
+        let mut found = Vec::with_capacity(self.searcher.segment_readers().len());
+        for reader in self.searcher.segment_readers() {
+            let info = reader.inverted_index(term.field())?.get_term_info(term)?;
+            n += info.as_ref().map_or(0, |i| u64::from(i.doc_freq));
+            found.push((reader.segment_id(), info));
+        }
+        self.infos.0.lock().unwrap_or_else(PoisonError::into_inner).insert(term.clone(), found);
         self.doc_freqs.borrow_mut().insert(term.clone(), n);
         Ok(n)
     }
@@ -72,7 +110,13 @@ mod tests {
             for w in ["a", "b", "c", "d"] {
                 let term = Term::from_field_text(text, w);
                 assert_eq!(stats.doc_freq(&term).unwrap(), searcher.doc_freq(&term).unwrap());
+                for reader in searcher.segment_readers() {
+                    let info = reader.inverted_index(text).unwrap().get_term_info(&term).unwrap();
+                    assert_eq!(stats.term_infos().get(&term, reader), Some(info));
+                }
             }
+            let other = Term::from_field_text(text, "never looked up");
+            assert_eq!(stats.term_infos().get(&other, &searcher.segment_readers()[0]), None);
             assert_eq!(stats.total_num_tokens(text).unwrap(), searcher.total_num_tokens(text).unwrap());
             assert_eq!(stats.total_num_docs().unwrap(), Bm25StatisticsProvider::total_num_docs(&searcher).unwrap());
         }
