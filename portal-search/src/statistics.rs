@@ -20,7 +20,10 @@ use tantivy::{Searcher, SegmentReader, Term};
 /// Where each term looked up in a search sits in each segment's postings (`None`: the segment
 /// lacks it).
 #[derive(Default)]
-pub(crate) struct TermInfos(Mutex<HashMap<Term, Vec<(SegmentId, Option<TermInfo>)>>>);
+pub(crate) struct TermInfos(Mutex<HashMap<Term, PerSegment>>);
+
+/// A term's place in each segment's postings.
+type PerSegment = Vec<(SegmentId, Option<TermInfo>)>;
 
 impl std::fmt::Debug for TermInfos {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
