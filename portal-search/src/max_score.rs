@@ -13,8 +13,12 @@
 //! still make the page. The page is the one the plain disjunction gives: a document is skipped
 //! only when it cannot score above the page's lowest score, which the collector requires.
 //!
-//! Only `TopDocs` prunes (`Weight::for_each_pruning`); counting, facets and explanations go
-//! through the same query as a plain `BooleanQuery`.
+//! The essential terms propose documents that are then looked up in the filter, or, for a filter
+//! that keeps few documents (one portal among many), the filter's documents are walked and each
+//! is looked up in the essential terms' postings ([`MaxScoreQuery::filter_first`]).
+//!
+//! Only `TopDocs` prunes (`Weight::for_each_pruning`); counting, facets and explanations walk
+//! every match, with the same documents and scores as a plain `BooleanQuery` (tested).
 
 use tantivy::query::{BooleanQuery, EnableScoring, Explanation, Query, Scorer, Weight};
 use tantivy::{DocId, DocSet, Score, SegmentReader, TantivyError, TERMINATED};
