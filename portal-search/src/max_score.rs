@@ -231,7 +231,7 @@ impl MaxScoreWeight {
 
 /// MaxScore over `clauses` within `filter` (and whether it drives), handing every document that
 /// beats the threshold to `callback` (which answers the new threshold), in document order;
-/// answers how many documents were scored.
+/// answers how many documents it looked at.
 fn prune(
     mut clauses: Vec<Clause>,
     mut filter: Option<(Box<dyn Scorer>, bool)>,
@@ -254,23 +254,11 @@ fn prune(
     let mut scores: Vec<Option<Score>> = vec![None; terms];
     loop {
         let doc = match filter.as_mut() {
-            // The filter proposes; a document no essential clause matches cannot make it.
+            // The filter proposes every document.
             Some((f, true)) => {
                 let doc = f.doc();
                 if doc == TERMINATED {
                     break;
-                }
-                let mut matched = false;
-                for c in &mut clauses[essential..] {
-                    let at = if c.scorer.doc() < doc { c.scorer.seek(doc) } else { c.scorer.doc() };
-                    matched |= at == doc;
-                }
-                if !matched {
-                    if clauses[essential..].iter().all(|c| c.scorer.doc() == TERMINATED) {
-                        break;
-                    }
-                    f.advance();
-                    continue;
                 }
                 doc
             }
@@ -299,17 +287,10 @@ fn prune(
         };
         proposed += 1;
         scores.iter_mut().for_each(|s| *s = None);
-        let mut sum = 0.0;
-        for c in &mut clauses[essential..] {
-            if c.scorer.doc() == doc {
-                let s = c.scorer.score();
-                scores[c.index] = Some(s);
-                sum += s;
-            }
-        }
-        // The non-essential clauses, the heaviest first, while the document can still make it.
-        let mut possible = true;
-        for j in (0..essential).rev() {
+        // Every clause, the heaviest first, while the document can still make it: a document
+        // the essential clauses miss stops at the first non-essential one.
+        let (mut sum, mut possible, mut matched) = (0.0, true, false);
+        for j in (0..clauses.len()).rev() {
             if sum + reach[j] <= threshold {
                 possible = false;
                 break;
@@ -320,9 +301,11 @@ fn prune(
                 let s = c.scorer.score();
                 scores[c.index] = Some(s);
                 sum += s;
+                matched = true;
             }
         }
-        if possible {
+        // Only documents matching a term are matches.
+        if possible && matched {
             // Summed in the query's order, as the plain disjunction sums.
             let score: Score = scores.iter().flatten().sum();
             if score > threshold {
@@ -335,6 +318,10 @@ fn prune(
         }
         match filter.as_mut() {
             Some((f, true)) => {
+                // Nothing left that could lift a document: done.
+                if !matched && clauses[essential..].iter().all(|c| c.scorer.doc() == TERMINATED) {
+                    break;
+                }
                 f.advance();
             }
             _ => {
