@@ -35,7 +35,7 @@ pub(crate) struct Bm25TermQuery {
     term: Term,
     params: Bm25Params,
     boost: Score,
-    /// Where the term sits in the segments' postings, when the search already looked it up.
+    /// Where terms sit in segments' postings, remembered across searches.
     infos: Option<Arc<TermInfos>>,
 }
 
@@ -44,7 +44,7 @@ impl Bm25TermQuery {
         Bm25TermQuery { term, params, boost, infos: None }
     }
 
-    /// The term's postings are opened from `infos` where it holds them.
+    /// The term's place in each segment's postings is found through `infos`.
     pub(crate) fn with_term_infos(mut self, infos: Arc<TermInfos>) -> Self {
         self.infos = Some(infos);
         self
@@ -112,15 +112,12 @@ impl Bm25TermWeight {
     pub(crate) fn term_scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Option<Bm25TermScorer>> {
         let field = self.term.field();
         let index = reader.inverted_index(field)?;
-        let known = self.infos.as_ref().and_then(|infos| infos.get(&self.term, reader));
-        let postings = match known {
-            Some(None) => return Ok(None),
-            Some(Some(info)) => index.read_postings_from_terminfo(&info, IndexRecordOption::WithFreqs)?,
-            None => match index.read_postings(&self.term, IndexRecordOption::WithFreqs)? {
-                Some(postings) => postings,
-                None => return Ok(None),
-            },
+        let info = match &self.infos {
+            Some(infos) => infos.get(&self.term, reader)?,
+            None => index.get_term_info(&self.term)?,
         };
+        let Some(info) = info else { return Ok(None) };
+        let postings = index.read_postings_from_terminfo(&info, IndexRecordOption::WithFreqs)?;
         let scoring = self.scoring.as_ref().map(|s| Scoring { weight: s.weight * boost, norms: s.norms.clone() });
         let lengths = reader.get_fieldnorms_reader(field)?;
         Ok(Some(Bm25TermScorer { postings, lengths, scoring }))

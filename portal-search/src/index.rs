@@ -132,6 +132,8 @@ struct Inner {
     /// A [`FilterStrategy`] (`FilterStrategy::as_u8`).
     strategy: AtomicU8,
     scope_bits: Arc<ScopeBits>,
+    /// Where terms sit in the segments' postings (segments never change).
+    term_infos: Arc<TermInfos>,
 }
 
 /// How a search combines the scope's filter with the words of the query. All find the same
@@ -222,7 +224,15 @@ impl TantivySearch {
             .map_err(index_error("cannot open the index reader"))?;
         let (_, f) = schema();
         let strategy = AtomicU8::new(0);
-        let inner = Inner { index, reader, writer: Mutex::new(writer), f, strategy, scope_bits: Arc::default() };
+        let inner = Inner {
+            index,
+            reader,
+            writer: Mutex::new(writer),
+            f,
+            strategy,
+            scope_bits: Arc::default(),
+            term_infos: Arc::default(),
+        };
         Ok(TantivySearch { inner: Arc::new(inner) })
     }
 
@@ -639,7 +649,7 @@ impl Inner {
         } as usize;
         let offset = request.offset as usize;
         let words = self.text_clauses(&request.text);
-        let stats = Statistics::new(&searcher);
+        let stats = Statistics::new(&searcher, self.term_infos.clone());
         let (plan, share) = if words.is_empty() {
             (FilterStrategy::WordsFirst, 1.0)
         } else {
@@ -741,7 +751,7 @@ impl Inner {
         if words.is_empty() {
             return Ok(Vec::new());
         }
-        let stats = Statistics::new(&searcher);
+        let stats = Statistics::new(&searcher, self.term_infos.clone());
         let filter_first = self.plan((&searcher, &stats), &words, scope)?.0 == FilterStrategy::FilterFirst;
         let query = self.scored(clauses, (words, stats.term_infos()), filter_first);
         let top = searcher

@@ -6,7 +6,8 @@
 //! what it has looked up and hands the same numbers to tantivy's scoring
 //! (`Searcher::search_with_statistics_provider`). The place of each term in each segment's
 //! postings, found on the way, is kept too ([`TermInfos`]): opening the term's postings in a
-//! segment then needs no second look-up.
+//! segment then needs no second look-up. Segments never change, so those places are kept across
+//! searches (up to [`MAX_TERM_INFOS`]): the words people search for repeat.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -17,13 +18,13 @@ use tantivy::query::Bm25StatisticsProvider;
 use tantivy::schema::Field;
 use tantivy::{Searcher, SegmentReader, Term};
 
-/// Where each term looked up in a search sits in each segment's postings (`None`: the segment
-/// lacks it).
-#[derive(Default)]
-pub(crate) struct TermInfos(Mutex<HashMap<Term, PerSegment>>);
+/// The most term places [`TermInfos`] keeps (about 100 bytes each); when full it starts over.
+const MAX_TERM_INFOS: usize = 65_536;
 
-/// A term's place in each segment's postings.
-type PerSegment = Vec<(SegmentId, Option<TermInfo>)>;
+/// Where terms sit in segments' postings (`None`: the segment lacks the term), shared by the
+/// searches of one index.
+#[derive(Default)]
+pub(crate) struct TermInfos(Mutex<HashMap<(SegmentId, Term), Option<TermInfo>>>);
 
 impl std::fmt::Debug for TermInfos {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -32,11 +33,19 @@ impl std::fmt::Debug for TermInfos {
 }
 
 impl TermInfos {
-    /// What is known of `term` in `reader`'s segment: `None` when it was not looked up.
-    pub(crate) fn get(&self, term: &Term, reader: &SegmentReader) -> Option<Option<TermInfo>> {
-        let infos = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        let id = reader.segment_id();
-        infos.get(term)?.iter().find(|(segment, _)| *segment == id).map(|(_, info)| info.clone())
+    /// Where `term` sits in `reader`'s segment, looked up there unless already known.
+    pub(crate) fn get(&self, term: &Term, reader: &SegmentReader) -> tantivy::Result<Option<TermInfo>> {
+        let key = (reader.segment_id(), term.clone());
+        if let Some(info) = self.0.lock().unwrap_or_else(PoisonError::into_inner).get(&key) {
+            return Ok(info.clone());
+        }
+        let info = reader.inverted_index(term.field())?.get_term_info(term)?;
+        let mut infos = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if infos.len() >= MAX_TERM_INFOS {
+            infos.clear();
+        }
+        infos.insert(key, info.clone());
+        Ok(info)
     }
 }
 
@@ -49,11 +58,12 @@ pub(crate) struct Statistics<'a> {
 }
 
 impl<'a> Statistics<'a> {
-    pub(crate) fn new(searcher: &'a Searcher) -> Self {
-        Statistics { searcher, infos: Arc::default(), doc_freqs: RefCell::default(), tokens: RefCell::default() }
+    /// Statistics of `searcher`'s index, finding terms through `infos`.
+    pub(crate) fn new(searcher: &'a Searcher, infos: Arc<TermInfos>) -> Self {
+        Statistics { searcher, infos, doc_freqs: RefCell::default(), tokens: RefCell::default() }
     }
 
-    /// Where the terms looked up so far sit, for opening their postings.
+    /// Where terms sit, for opening their postings.
     pub(crate) fn term_infos(&self) -> &Arc<TermInfos> {
         &self.infos
     }
@@ -78,13 +88,9 @@ impl Bm25StatisticsProvider for Statistics<'_> {
             return Ok(*n);
         }
         let mut n = 0;
-        let mut found = Vec::with_capacity(self.searcher.segment_readers().len());
         for reader in self.searcher.segment_readers() {
-            let info = reader.inverted_index(term.field())?.get_term_info(term)?;
-            n += info.as_ref().map_or(0, |i| u64::from(i.doc_freq));
-            found.push((reader.segment_id(), info));
+            n += self.infos.get(term, reader)?.map_or(0, |i| u64::from(i.doc_freq));
         }
-        self.infos.0.lock().unwrap_or_else(PoisonError::into_inner).insert(term.clone(), found);
         self.doc_freqs.borrow_mut().insert(term.clone(), n);
         Ok(n)
     }
@@ -96,32 +102,41 @@ mod tests {
     use tantivy::schema::{Schema, TEXT};
     use tantivy::{doc, Index};
 
-    /// The remembered numbers are the searcher's own.
+    /// The remembered numbers are the searcher's own, across searches that share the places of
+    /// terms, after new segments and merges.
     #[test]
     fn statistics_are_the_searchers() {
         let mut b = Schema::builder();
         let text = b.add_text_field("text", TEXT);
         let index = Index::create_in_ram(b.build());
         let mut writer: tantivy::IndexWriter = index.writer_with_num_threads(1, 15_000_000).unwrap();
-        for words in ["a b", "a c c", "b"] {
-            writer.add_document(doc!(text => words)).unwrap();
-            writer.commit().unwrap();
-        }
-        let searcher = index.reader().unwrap().searcher();
-        let stats = Statistics::new(&searcher);
-        for _ in 0..2 {
-            for w in ["a", "b", "c", "d"] {
-                let term = Term::from_field_text(text, w);
-                assert_eq!(stats.doc_freq(&term).unwrap(), searcher.doc_freq(&term).unwrap());
-                for reader in searcher.segment_readers() {
-                    let info = reader.inverted_index(text).unwrap().get_term_info(&term).unwrap();
-                    assert_eq!(stats.term_infos().get(&term, reader), Some(info));
-                }
+        let reader = index.reader_builder().reload_policy(tantivy::ReloadPolicy::Manual).try_into().unwrap();
+        let infos: Arc<TermInfos> = Arc::default();
+        for round in 0..4 {
+            for words in ["a b", "a c c", "b"] {
+                writer.add_document(doc!(text => words)).unwrap();
+                writer.commit().unwrap();
             }
-            let other = Term::from_field_text(text, "never looked up");
-            assert_eq!(stats.term_infos().get(&other, &searcher.segment_readers()[0]), None);
-            assert_eq!(stats.total_num_tokens(text).unwrap(), searcher.total_num_tokens(text).unwrap());
-            assert_eq!(stats.total_num_docs().unwrap(), Bm25StatisticsProvider::total_num_docs(&searcher).unwrap());
+            if round == 2 {
+                let ids = index.searchable_segment_ids().unwrap();
+                writer.merge(&ids).wait().unwrap();
+            }
+            reader.reload().unwrap();
+            let searcher = reader.searcher();
+            let stats = Statistics::new(&searcher, infos.clone());
+            for _ in 0..2 {
+                for w in ["a", "b", "c", "d"] {
+                    let term = Term::from_field_text(text, w);
+                    assert_eq!(stats.doc_freq(&term).unwrap(), searcher.doc_freq(&term).unwrap());
+                    for reader in searcher.segment_readers() {
+                        let info = reader.inverted_index(text).unwrap().get_term_info(&term).unwrap();
+                        assert_eq!(stats.term_infos().get(&term, reader).unwrap(), info);
+                    }
+                }
+                assert_eq!(stats.total_num_tokens(text).unwrap(), searcher.total_num_tokens(text).unwrap());
+                let docs = Bm25StatisticsProvider::total_num_docs(&searcher).unwrap();
+                assert_eq!(stats.total_num_docs().unwrap(), docs);
+            }
         }
     }
 }
