@@ -254,6 +254,9 @@ fn push(tokens: &mut Vec<Token>, run: &[Unit]) {
     });
 }
 
+/// The most words a [`TermFinder`] remembers.
+const MAX_KNOWN_WORDS: usize = 4096;
+
 /// Finds where a query's terms occur in texts, for highlighting.
 pub(crate) struct TermFinder {
     terms: std::collections::HashSet<String>,
@@ -263,6 +266,9 @@ pub(crate) struct TermFinder {
     /// without building a string.
     grams: Vec<(char, Option<char>)>,
     stemmer: TextAnalyzer,
+    /// Words already stemmed for this query, and whether they are terms: the words of a
+    /// language repeat (within a hit and across hits), and stemming is the dear part.
+    known: std::sync::Mutex<std::collections::HashMap<String, bool>>,
 }
 
 impl TermFinder {
@@ -282,7 +288,7 @@ impl TermFinder {
             })
             .collect();
         grams.sort_unstable();
-        TermFinder { terms, firsts, grams, stemmer: analyzer() }
+        TermFinder { terms, firsts, grams, stemmer: analyzer(), known: Default::default() }
     }
 
     /// Whether the query has no term.
@@ -297,6 +303,7 @@ impl TermFinder {
     /// search's time.
     pub(crate) fn find(&self, text: &str) -> Vec<(usize, usize)> {
         let mut stemmer = self.stemmer.clone();
+        let mut known = self.known.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let units = units(text);
         let mut found = Vec::new();
         let mut gram = String::new();
@@ -310,8 +317,18 @@ impl TermFinder {
                     }
                     gram.clear();
                     gram.extend(run.iter().map(|u| u.c));
-                    let mut stream = stemmer.token_stream(&gram);
-                    if stream.advance() && self.terms.contains(&stream.token().text) {
+                    let is_term = match known.get(&gram) {
+                        Some(is_term) => *is_term,
+                        None => {
+                            let mut stream = stemmer.token_stream(&gram);
+                            let is_term = stream.advance() && self.terms.contains(&stream.token().text);
+                            if known.len() < MAX_KNOWN_WORDS {
+                                known.insert(gram.clone(), is_term);
+                            }
+                            is_term
+                        }
+                    };
+                    if is_term {
                         found.push((first.from, last.to));
                     }
                 }
