@@ -265,6 +265,9 @@ pub(crate) struct TermFinder {
     /// The Japanese terms (bigrams and lone characters) as characters, sorted: looked up
     /// without building a string.
     grams: Vec<(char, Option<char>)>,
+    /// Bit `c % 64` set for the first character `c` of every gram: most pieces of a text are
+    /// passed over with one test.
+    gram_firsts: u64,
     stemmer: TextAnalyzer,
     /// Words already stemmed for this query, and whether they are terms: the words of a
     /// language repeat (within a hit and across hits), and stemming is the dear part.
@@ -288,7 +291,8 @@ impl TermFinder {
             })
             .collect();
         grams.sort_unstable();
-        TermFinder { terms, firsts, grams, stemmer: analyzer(), known: Default::default() }
+        let gram_firsts = grams.iter().fold(0u64, |bits, (c, _)| bits | 1 << (*c as u32 % 64));
+        TermFinder { terms, firsts, grams, gram_firsts, stemmer: analyzer(), known: Default::default() }
     }
 
     /// Whether the query has no term.
@@ -335,6 +339,9 @@ impl TermFinder {
                 _ => {
                     let single = (run.len() == 1).then_some(run);
                     for piece in single.into_iter().chain(run.windows(2)) {
+                        if self.gram_firsts & 1 << (piece[0].c as u32 % 64) == 0 {
+                            continue;
+                        }
                         let key = (piece[0].c, piece.get(1).map(|u| u.c));
                         if self.grams.binary_search(&key).is_ok() {
                             found.push((piece[0].from, piece[piece.len() - 1].to));
