@@ -2,7 +2,7 @@
 //! HTML-escaped, with the matches in `<b>`.
 //!
 //! tantivy's `SnippetGenerator` runs the whole analyzer (stemming every word) over every hit's
-//! text; this finds the same terms with [`TermFinder`], which stems only the words that
+//! text; this finds the same terms with the analyzer's `TermFinder`, which stems only the words that
 //! could match — a search's time was two thirds snippets before.
 
 use std::collections::HashMap;
@@ -23,7 +23,7 @@ pub struct Highlighter {
 }
 
 impl Highlighter {
-    /// A highlighter for the terms [`analyzer::analyzer`] makes of `query`, passages of at most
+    /// A highlighter for the terms [`crate::analyzer::analyzer`] makes of `query`, passages of at most
     /// `max_chars` characters.
     pub fn new(query: &str, max_chars: usize) -> Self {
         Highlighter { terms: TermFinder::new(query), max_chars }
