@@ -2,8 +2,8 @@
 //! HTML-escaped, with the matches in `<b>`.
 //!
 //! tantivy's `SnippetGenerator` runs the whole analyzer (stemming every word) over every hit's
-//! text; this finds the same terms with the analyzer's `TermFinder`, which stems only the words that
-//! could match — a search's time was two thirds snippets before.
+//! text; this finds the same terms with the analyzer's `TermFinder`, which stems only the words
+//! that could match — a search's time was two thirds snippets before.
 
 use std::collections::HashMap;
 
