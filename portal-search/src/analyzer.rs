@@ -268,10 +268,15 @@ pub(crate) struct TermFinder {
     /// Bit `c % 64` set for the first character `c` of every gram: most pieces of a text are
     /// passed over with one test.
     gram_firsts: u64,
+    words: std::sync::Mutex<Words>,
+}
+
+/// The stemmer of a [`TermFinder`], and the words it already stemmed with whether they are
+/// terms: the words of a language repeat (within a hit and across hits), and stemming is the
+/// dear part.
+struct Words {
     stemmer: TextAnalyzer,
-    /// Words already stemmed for this query, and whether they are terms: the words of a
-    /// language repeat (within a hit and across hits), and stemming is the dear part.
-    known: std::sync::Mutex<std::collections::HashMap<String, bool>>,
+    known: std::collections::HashMap<String, bool>,
 }
 
 impl TermFinder {
@@ -292,7 +297,8 @@ impl TermFinder {
             .collect();
         grams.sort_unstable();
         let gram_firsts = grams.iter().fold(0u64, |bits, (c, _)| bits | 1 << (*c as u32 % 64));
-        TermFinder { terms, firsts, grams, gram_firsts, stemmer: analyzer(), known: Default::default() }
+        let words = std::sync::Mutex::new(Words { stemmer: analyzer(), known: Default::default() });
+        TermFinder { terms, firsts, grams, gram_firsts, words }
     }
 
     /// Whether the query has no term.
@@ -306,8 +312,8 @@ impl TermFinder {
     /// stems keep their word's first letter, and stemming every word of every hit was most of a
     /// search's time.
     pub(crate) fn find(&self, text: &str) -> Vec<(usize, usize)> {
-        let mut stemmer = self.stemmer.clone();
-        let mut known = self.known.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut words = self.words.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let Words { stemmer, known } = &mut *words;
         let units = units(text);
         let mut found = Vec::new();
         let mut gram = String::new();

@@ -29,6 +29,12 @@ impl Bm25Params {
     pub const TANTIVY: Bm25Params = Bm25Params { k1: 1.2, b: 0.75 };
 }
 
+/// BM25's inverse document frequency of a term in `doc_freq` of `docs` documents.
+fn idf(doc_freq: u64, docs: u64) -> Score {
+    let (n, d) = (doc_freq as f64, docs as f64);
+    (1.0 + (d - n + 0.5) / (n + 0.5)).ln() as Score
+}
+
 /// One term, scored by BM25 with `params`, times `boost`.
 #[derive(Debug, Clone)]
 pub(crate) struct Bm25TermQuery {
@@ -49,15 +55,7 @@ impl Bm25TermQuery {
         self.infos = Some(infos);
         self
     }
-}
 
-/// BM25's inverse document frequency of a term in `doc_freq` of `docs` documents.
-fn idf(doc_freq: u64, docs: u64) -> Score {
-    let (n, d) = (doc_freq as f64, docs as f64);
-    (1.0 + (d - n + 0.5) / (n + 0.5)).ln() as Score
-}
-
-impl Bm25TermQuery {
     /// The query's weight, typed.
     pub(crate) fn term_weight(&self, scoring: EnableScoring<'_>) -> tantivy::Result<Bm25TermWeight> {
         let statistics: &dyn Bm25StatisticsProvider = match scoring {

@@ -221,10 +221,9 @@ impl MaxScoreWeight {
             }
         }
         let filter = match &self.filter {
-            Some(f) => Some(f.scorer(reader, 1.0)?),
+            Some(f) => Some((f.scorer(reader, 1.0)?, self.filter_drives)),
             None => None,
         };
-        let filter = filter.map(|f| (f, self.filter_drives));
         Ok(prune(clauses, filter, threshold, self.terms.len(), callback))
     }
 }

@@ -24,7 +24,14 @@ const MAX_TERM_INFOS: usize = 65_536;
 /// Where terms sit in segments' postings (`None`: the segment lacks the term), shared by the
 /// searches of one index.
 #[derive(Default)]
-pub(crate) struct TermInfos(Mutex<HashMap<(SegmentId, Term), Option<TermInfo>>>);
+pub(crate) struct TermInfos(Mutex<Places>);
+
+/// Term places by segment, and how many there are.
+#[derive(Default)]
+struct Places {
+    by_segment: HashMap<SegmentId, HashMap<Term, Option<TermInfo>>>,
+    count: usize,
+}
 
 impl std::fmt::Debug for TermInfos {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -35,16 +42,20 @@ impl std::fmt::Debug for TermInfos {
 impl TermInfos {
     /// Where `term` sits in `reader`'s segment, looked up there unless already known.
     pub(crate) fn get(&self, term: &Term, reader: &SegmentReader) -> tantivy::Result<Option<TermInfo>> {
-        let key = (reader.segment_id(), term.clone());
-        if let Some(info) = self.0.lock().unwrap_or_else(PoisonError::into_inner).get(&key) {
+        let segment = reader.segment_id();
+        let known = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(info) = known.by_segment.get(&segment).and_then(|terms| terms.get(term)) {
             return Ok(info.clone());
         }
+        drop(known);
         let info = reader.inverted_index(term.field())?.get_term_info(term)?;
-        let mut infos = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        if infos.len() >= MAX_TERM_INFOS {
-            infos.clear();
+        let mut known = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if known.count >= MAX_TERM_INFOS {
+            *known = Places::default();
         }
-        infos.insert(key, info.clone());
+        if known.by_segment.entry(segment).or_default().insert(term.clone(), info.clone()).is_none() {
+            known.count += 1;
+        }
         Ok(info)
     }
 }
