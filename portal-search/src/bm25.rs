@@ -10,9 +10,10 @@
 
 use std::sync::Arc;
 
+use crate::block_bounds::TermBlocks;
 use crate::statistics::TermInfos;
 use tantivy::fieldnorm::FieldNormReader;
-use tantivy::postings::{Postings, SegmentPostings};
+use tantivy::postings::{Postings, SegmentPostings, TermInfo};
 use tantivy::query::{Bm25StatisticsProvider, EmptyScorer, EnableScoring, Explanation, Query, Scorer, Weight};
 use tantivy::schema::IndexRecordOption;
 use tantivy::{DocId, DocSet, Score, SegmentReader, TantivyError, Term};
@@ -108,17 +109,39 @@ pub(crate) struct Bm25TermWeight {
 impl Bm25TermWeight {
     /// The term's scorer on one segment, typed; `None` when the segment lacks the term.
     pub(crate) fn term_scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Option<Bm25TermScorer>> {
-        let field = self.term.field();
-        let index = reader.inverted_index(field)?;
-        let info = match &self.infos {
-            Some(infos) => infos.get(&self.term, reader)?,
-            None => index.get_term_info(&self.term)?,
+        let Some(info) = self.term_info(reader)? else { return Ok(None) };
+        self.scorer_at(&info, reader, boost).map(Some)
+    }
+
+    /// The term's scorer on one segment with what each block of its postings can score at
+    /// most; `None` when the segment lacks the term.
+    pub(crate) fn bounded_scorer(
+        &self,
+        reader: &SegmentReader,
+        boost: Score,
+    ) -> tantivy::Result<Option<(Bm25TermScorer, Arc<TermBlocks>)>> {
+        let Some(info) = self.term_info(reader)? else { return Ok(None) };
+        let blocks = match &self.infos {
+            Some(infos) => infos.blocks(&self.term, &info, reader)?,
+            None => Arc::new(TermBlocks::read(&self.term, &info, reader)?),
         };
-        let Some(info) = info else { return Ok(None) };
-        let postings = index.read_postings_from_terminfo(&info, IndexRecordOption::WithFreqs)?;
+        Ok(Some((self.scorer_at(&info, reader, boost)?, blocks)))
+    }
+
+    /// Where the term sits in `reader`'s segment.
+    fn term_info(&self, reader: &SegmentReader) -> tantivy::Result<Option<TermInfo>> {
+        match &self.infos {
+            Some(infos) => infos.get(&self.term, reader),
+            None => Ok(reader.inverted_index(self.term.field())?.get_term_info(&self.term)?),
+        }
+    }
+
+    fn scorer_at(&self, info: &TermInfo, reader: &SegmentReader, boost: Score) -> tantivy::Result<Bm25TermScorer> {
+        let field = self.term.field();
+        let postings = reader.inverted_index(field)?.read_postings_from_terminfo(info, IndexRecordOption::WithFreqs)?;
         let scoring = self.scoring.as_ref().map(|s| Scoring { weight: s.weight * boost, norms: s.norms.clone() });
         let lengths = reader.get_fieldnorms_reader(field)?;
-        Ok(Some(Bm25TermScorer { postings, lengths, scoring }))
+        Ok(Bm25TermScorer { postings, lengths, scoring })
     }
 }
 
@@ -151,6 +174,18 @@ impl Bm25TermScorer {
     pub(crate) fn max_score(&self) -> Score {
         self.scoring.as_ref().map_or(1.0, |s| s.weight)
     }
+
+    /// The score of a posting with term frequency `tf` in a field of length id `length`.
+    #[inline]
+    pub(crate) fn score_of(&self, length: u8, tf: u32) -> Score {
+        match &self.scoring {
+            None => 1.0,
+            Some(s) => {
+                let tf = tf as Score;
+                s.weight * tf / (tf + s.norms[length as usize])
+            }
+        }
+    }
 }
 
 impl DocSet for Bm25TermScorer {
@@ -173,14 +208,10 @@ impl DocSet for Bm25TermScorer {
 
 impl Scorer for Bm25TermScorer {
     fn score(&mut self) -> Score {
-        match &self.scoring {
-            None => 1.0,
-            Some(s) => {
-                let tf = self.postings.term_freq() as Score;
-                let norm = s.norms[self.lengths.fieldnorm_id(self.postings.doc()) as usize];
-                s.weight * tf / (tf + norm)
-            }
+        if self.scoring.is_none() {
+            return 1.0;
         }
+        self.score_of(self.lengths.fieldnorm_id(self.postings.doc()), self.postings.term_freq())
     }
 }
 

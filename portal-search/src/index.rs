@@ -29,6 +29,7 @@ use crate::overfetch;
 use crate::scope_bits::{ScopeBits, ScopeQuery};
 use crate::snippet::Highlighter;
 use crate::statistics::{Statistics, TermInfos};
+use crate::top_k;
 
 /// How much a title match weighs on top of the body, which holds the title too (measured on
 /// the evaluation sets, MRR@10 ja / en: 0.25 gives 0.906 / 0.887, 0.5 0.906 / 0.896, 0.75
@@ -499,7 +500,7 @@ impl Inner {
         if clauses.is_empty() {
             return None;
         }
-        Some(disjunction(&clauses, self.f.kanji, &Arc::default()))
+        Some(disjunction(&clauses, self.f.kanji, &self.term_infos))
     }
 
     /// The share of the index `scope` keeps, at most: its portal's (`documents` of them), and
@@ -662,8 +663,8 @@ impl Inner {
             }
         }
         let query = self.scored(clauses, (words, stats.term_infos()), plan == FilterStrategy::FilterFirst);
-        let top = TopDocs::with_limit(limit).and_offset(offset).order_by_score();
         let (top, total, facets) = if request.facets {
+            let top = TopDocs::with_limit(limit).and_offset(offset).order_by_score();
             let mut fc = FacetCollector::for_field("facets");
             for root in ["/c", "/t", "/l", "/k"] {
                 fc.add_facet(Facet::from(root));
@@ -686,9 +687,7 @@ impl Inner {
             let facets = Facets { categories: list("/c"), tags: list("/t"), locales: list("/l"), kinds: list("/k") };
             (top, Total { value: count as u64, exact: true }, Some(facets))
         } else {
-            let top = searcher
-                .search_with_statistics_provider(&*query, &top, &stats)
-                .map_err(index_error("search failed"))?;
+            let top = top_k::top_docs(&searcher, &stats, &*query, offset, limit).map_err(index_error("search failed"))?;
             // Without counting every match, the total is exact only when the matches ran out
             // within this page (a page past the end says only that there are at most `offset`).
             let ran_out = top.len() < limit && (offset == 0 || !top.is_empty());
@@ -754,12 +753,7 @@ impl Inner {
         let stats = Statistics::new(&searcher, self.term_infos.clone());
         let filter_first = self.plan((&searcher, &stats), &words, scope)?.0 == FilterStrategy::FilterFirst;
         let query = self.scored(clauses, (words, stats.term_infos()), filter_first);
-        let top = searcher
-            .search_with_statistics_provider(
-                &query,
-                &TopDocs::with_limit(limit.clamp(1, 50) as usize).order_by_score(),
-                &stats,
-            )
+        let top = top_k::top_docs(&searcher, &stats, &*query, 0, limit.clamp(1, 50) as usize)
             .map_err(index_error("related failed"))?;
         self.hits(&searcher, &request.text, top)
     }

@@ -4,6 +4,7 @@
 #![deny(missing_docs)]
 
 pub mod analyzer;
+mod block_bounds;
 mod bm25;
 mod index;
 mod max_score;
@@ -11,6 +12,7 @@ mod overfetch;
 mod scope_bits;
 pub mod snippet;
 mod statistics;
+mod top_k;
 
 pub use index::{FilterStrategy, TantivySearch};
 

@@ -23,6 +23,9 @@
 use tantivy::query::{BooleanQuery, EnableScoring, Explanation, Query, Scorer, Weight};
 use tantivy::{DocId, DocSet, Score, SegmentReader, TantivyError, TERMINATED};
 
+use std::sync::Arc;
+
+use crate::block_bounds::TermBlocks;
 use crate::bm25::{Bm25TermQuery, Bm25TermScorer, Bm25TermWeight};
 
 /// How much a sum of per-term maxima is stretched before it is trusted as a bound: scores summed
@@ -91,6 +94,34 @@ struct Clause {
     scorer: Box<Bm25TermScorer>,
     /// The most the term adds to a score.
     max: Score,
+    /// The blocks of the term's postings.
+    blocks: Arc<TermBlocks>,
+    /// The block holding the current window's start (`blocks.len()` when none does).
+    block: usize,
+    /// What each block scores at most, worked out when first needed (NaN until then).
+    block_max: Vec<Score>,
+}
+
+impl Clause {
+    fn new(index: usize, scorer: Bm25TermScorer, blocks: Arc<TermBlocks>) -> Self {
+        let max = scorer.max_score();
+        let block_max = vec![Score::NAN; blocks.len()];
+        Clause { index, scorer: Box::new(scorer), max, blocks, block: 0, block_max }
+    }
+
+    /// The last document of the first block ending at or after `start`, and the most that
+    /// block scores; `None` when no posting is left at or after `start`.
+    fn window(&mut self, start: DocId) -> Option<(DocId, Score)> {
+        let blocks = &self.blocks;
+        while self.block < blocks.len() && blocks.last_doc(self.block) < start {
+            self.block += 1;
+        }
+        let max = self.block_max.get_mut(self.block)?;
+        if max.is_nan() {
+            *max = blocks.max(self.block, |length, tf| self.scorer.score_of(length, tf));
+        }
+        Some((blocks.last_doc(self.block), *max))
+    }
 }
 
 impl Weight for MaxScoreWeight {
@@ -215,9 +246,8 @@ impl MaxScoreWeight {
     ) -> tantivy::Result<usize> {
         let mut clauses = Vec::with_capacity(self.terms.len());
         for (index, weight) in self.terms.iter().enumerate() {
-            if let Some(scorer) = weight.term_scorer(reader, 1.0)? {
-                let max = scorer.max_score();
-                clauses.push(Clause { index, scorer: Box::new(scorer), max });
+            if let Some((scorer, blocks)) = weight.bounded_scorer(reader, 1.0)? {
+                clauses.push(Clause::new(index, scorer, blocks));
             }
         }
         let filter = match &self.filter {
@@ -231,6 +261,15 @@ impl MaxScoreWeight {
 /// MaxScore over `clauses` within `filter` (and whether it drives), handing every document that
 /// beats the threshold to `callback` (which answers the new threshold), in document order;
 /// answers how many documents it looked at.
+///
+/// The documents are walked in windows, each ending where the first of the clauses' blocks that
+/// hold its start ends. Within a window a clause adds at most its block's maximum
+/// ([`TermBlocks`]): a window whose maxima together cannot lift a document above the threshold
+/// is skipped without reading a posting, and the terms that are non-essential within a window
+/// are chosen by those maxima, which are far below the terms' overall maxima in most blocks.
+pub static DBG_W: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+pub static DBG_S: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+pub static DBG_P: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 fn prune(
     mut clauses: Vec<Clause>,
     mut filter: Option<(Box<dyn Scorer>, bool)>,
@@ -239,99 +278,124 @@ fn prune(
     callback: &mut dyn FnMut(DocId, Score) -> Score,
 ) -> usize {
     let mut proposed = 0;
+    // The lightest first: a window's non-essential clauses are a prefix of this order.
     clauses.sort_by(|a, b| a.max.total_cmp(&b.max));
-    // reach[i]: the most clauses[..=i] add together.
-    let mut reach = Vec::with_capacity(clauses.len());
-    let mut acc = 0.0;
-    for c in &clauses {
-        acc += c.max;
-        reach.push(acc * SLACK);
-    }
+    let n = clauses.len();
+    let most = clauses.iter().map(|c| c.max).sum::<Score>() * SLACK;
+    // reach[i]: the most clauses[..=i] add together within the window.
+    let mut reach = vec![0.0; n];
     // clauses[..essential] cannot lift a document above the threshold by themselves.
-    let essential_from = |threshold: Score| reach.iter().position(|&r| r > threshold).unwrap_or(reach.len());
-    let mut essential = essential_from(threshold);
+    let essential_from = |threshold: Score, reach: &[Score]| reach.iter().position(|&r| r > threshold).unwrap_or(n);
+    // The most each clause adds within the window.
+    let mut window_max = vec![0.0; n];
+    // The clauses without which no document of the window can beat the threshold.
+    let mut required = Vec::with_capacity(n);
+    let required_for = |threshold: Score, window_max: &[Score], required: &mut Vec<usize>| {
+        let total: Score = window_max.iter().sum();
+        required.clear();
+        required.extend((0..n).rev().filter(|&j| (total - window_max[j]) * SLACK <= threshold));
+    };
     let mut scores: Vec<Option<Score>> = vec![None; terms];
-    loop {
-        let doc = match filter.as_mut() {
-            // The filter proposes every document.
-            Some((f, true)) => {
-                let doc = f.doc();
-                if doc == TERMINATED {
-                    break;
+    let mut start: DocId = 0;
+    while most > threshold {
+        let mut end = TERMINATED;
+        let mut acc = 0.0;
+        for ((c, r), m) in clauses.iter_mut().zip(reach.iter_mut()).zip(window_max.iter_mut()) {
+            *m = match c.window(start) {
+                Some((last, max)) => {
+                    end = end.min(last);
+                    max
                 }
-                doc
-            }
-            // The essential clauses propose; the filter is looked up.
-            filter => {
-                let doc = clauses[essential..].iter().map(|c| c.scorer.doc()).min().unwrap_or(TERMINATED);
-                if doc == TERMINATED {
-                    break;
-                }
-                if let Some((f, _)) = filter {
-                    let at = if f.doc() < doc { f.seek(doc) } else { f.doc() };
-                    if at != doc {
-                        if at == TERMINATED {
-                            break;
-                        }
-                        for c in &mut clauses[essential..] {
-                            if c.scorer.doc() < at {
-                                c.scorer.seek(at);
-                            }
-                        }
-                        continue;
+                None => 0.0,
+            };
+            acc += *m;
+            *r = acc * SLACK;
+        }
+        if end == TERMINATED {
+            break;
+        }
+        let mut essential = essential_from(threshold, &reach);
+        required_for(threshold, &window_max, &mut required);
+        DBG_W.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if essential == n { DBG_S.fetch_add(1, std::sync::atomic::Ordering::Relaxed); }
+        'docs: while essential < n && start <= end {
+            let doc = match filter.as_mut() {
+                // The filter proposes every document.
+                Some((f, true)) => {
+                    if f.doc() < start {
+                        f.seek(start)
+                    } else {
+                        f.doc()
                     }
                 }
-                doc
-            }
-        };
-        proposed += 1;
-        scores.iter_mut().for_each(|s| *s = None);
-        // Every clause, the heaviest first, while the document can still make it: a document
-        // the essential clauses miss stops at the first non-essential one.
-        let (mut sum, mut possible, mut matched) = (0.0, true, false);
-        for j in (0..clauses.len()).rev() {
-            if sum + reach[j] <= threshold {
-                possible = false;
+                // The essential clauses propose; the filter is looked up.
+                filter => {
+                    let mut doc = TERMINATED;
+                    for c in &mut clauses[essential..] {
+                        let at = if c.scorer.doc() < start { c.scorer.seek(start) } else { c.scorer.doc() };
+                        doc = doc.min(at);
+                    }
+                    if let (Some((f, _)), true) = (filter, doc <= end) {
+                        let at = if f.doc() < doc { f.seek(doc) } else { f.doc() };
+                        if at != doc {
+                            start = at;
+                            continue;
+                        }
+                    }
+                    doc
+                }
+            };
+            if doc > end {
                 break;
             }
-            let c = &mut clauses[j];
-            let at = if c.scorer.doc() < doc { c.scorer.seek(doc) } else { c.scorer.doc() };
-            if at == doc {
-                let s = c.scorer.score();
-                scores[c.index] = Some(s);
-                sum += s;
-                matched = true;
+            // A document missing a required clause cannot make it, nor can any before that
+            // clause's next document.
+            for &j in &required {
+                let c = &mut clauses[j];
+                let at = if c.scorer.doc() < doc { c.scorer.seek(doc) } else { c.scorer.doc() };
+                if at != doc {
+                    start = at;
+                    continue 'docs;
+                }
             }
-        }
-        // Only documents matching a term are matches.
-        if possible && matched {
-            // Summed in the query's order, as the plain disjunction sums.
-            let score: Score = scores.iter().flatten().sum();
-            if score > threshold {
-                threshold = callback(doc, score);
-                essential = essential_from(threshold);
-                if essential == clauses.len() {
+            proposed += 1;
+            scores.iter_mut().for_each(|s| *s = None);
+            // Every clause, the heaviest first, while the document can still make it: a document
+            // the essential clauses miss stops at the first non-essential one.
+            let (mut sum, mut possible, mut matched) = (0.0, true, false);
+            for j in (0..n).rev() {
+                if sum + reach[j] <= threshold {
+                    possible = false;
                     break;
                 }
+                let c = &mut clauses[j];
+                let at = if c.scorer.doc() < doc { c.scorer.seek(doc) } else { c.scorer.doc() };
+                if at == doc {
+                    let s = c.scorer.score();
+                    scores[c.index] = Some(s);
+                    sum += s;
+                    matched = true;
+                }
             }
+            // Only documents matching a term are matches.
+            if possible && matched {
+                // Summed in the query's order, as the plain disjunction sums.
+                let score: Score = scores.iter().flatten().sum();
+                if score > threshold {
+                    threshold = callback(doc, score);
+                    essential = essential_from(threshold, &reach);
+                    required_for(threshold, &window_max, &mut required);
+                }
+            }
+            start = doc + 1;
         }
-        match filter.as_mut() {
-            Some((f, true)) => {
-                // Nothing left that could lift a document: done.
-                if !matched && clauses[essential..].iter().all(|c| c.scorer.doc() == TERMINATED) {
-                    break;
-                }
-                f.advance();
-            }
-            _ => {
-                for c in &mut clauses[essential..] {
-                    if c.scorer.doc() == doc {
-                        c.scorer.advance();
-                    }
-                }
-            }
+        start = start.max(end + 1);
+        if start >= TERMINATED {
+            break;
         }
     }
+    DBG_P.fetch_add(proposed, std::sync::atomic::Ordering::Relaxed);
+    if std::env::var("DBG").is_ok() { eprintln!("n {n} windows {:?} skipped {:?} proposed {:?} threshold {threshold} most {most}", DBG_W.swap(0, std::sync::atomic::Ordering::Relaxed), DBG_S.swap(0, std::sync::atomic::Ordering::Relaxed), DBG_P.swap(0, std::sync::atomic::Ordering::Relaxed)); }
     proposed
 }
 

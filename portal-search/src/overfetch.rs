@@ -10,7 +10,6 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use tantivy::collector::TopDocs;
 use tantivy::query::{Bm25StatisticsProvider, Query};
 use tantivy::{BitSet, DocAddress, Score, Searcher};
 
@@ -47,7 +46,7 @@ pub(crate) fn page(
 ) -> tantivy::Result<Option<Page>> {
     let wanted = offset + limit;
     let fetch = fetch_for(wanted, share);
-    let found = searcher.search_with_statistics_provider(words, &TopDocs::with_limit(fetch).order_by_score(), stats)?;
+    let found = crate::top_k::top_docs(searcher, stats, words, 0, fetch)?;
     let ran_out = found.len() < fetch;
     let mut sets: HashMap<u32, Arc<BitSet>> = HashMap::new();
     let mut kept = Vec::with_capacity(wanted);

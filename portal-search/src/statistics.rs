@@ -7,30 +7,66 @@
 //! (`Searcher::search_with_statistics_provider`). The place of each term in each segment's
 //! postings, found on the way, is kept too ([`TermInfos`]): opening the term's postings in a
 //! segment then needs no second look-up. Segments never change, so those places are kept across
-//! searches (up to [`MAX_TERM_INFOS`]): the words people search for repeat.
+//! searches (up to [`MAX_TERM_INFOS`]): the words people search for repeat. So are the blocks of
+//! the terms' postings that pruning reads ([`TermBlocks`], up to [`MAX_BLOCK_ENTRIES`]).
 
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use tantivy::index::SegmentId;
 use tantivy::postings::TermInfo;
 use tantivy::query::Bm25StatisticsProvider;
 use tantivy::schema::Field;
 use tantivy::{Searcher, SegmentReader, Term};
 
+use crate::block_bounds::TermBlocks;
+
 /// The most term places [`TermInfos`] keeps (about 100 bytes each); when full it starts over.
 const MAX_TERM_INFOS: usize = 65_536;
 
-/// Where terms sit in segments' postings (`None`: the segment lacks the term), shared by the
-/// searches of one index.
-#[derive(Default)]
-pub(crate) struct TermInfos(Mutex<Places>);
+/// The most block entries ([`TermBlocks::size`], 4 to 8 bytes each) [`TermInfos`] keeps; when
+/// full it starts over.
+const MAX_BLOCK_ENTRIES: usize = 1 << 22;
 
-/// Term places by segment, and how many there are.
+/// Where terms sit in segments' postings (`None`: the segment lacks the term), and what their
+/// blocks can score ([`TermBlocks`]), shared by the searches of one index.
 #[derive(Default)]
-struct Places {
-    by_segment: HashMap<SegmentId, HashMap<Term, Option<TermInfo>>>,
-    count: usize,
+pub(crate) struct TermInfos {
+    places: Mutex<BySegment<Option<TermInfo>>>,
+    blocks: Mutex<BySegment<Arc<TermBlocks>>>,
+}
+
+/// Values by segment then term, and how large they are together.
+struct BySegment<V> {
+    values: HashMap<SegmentId, HashMap<Term, V>>,
+    size: usize,
+}
+
+impl<V> Default for BySegment<V> {
+    fn default() -> Self {
+        BySegment { values: HashMap::new(), size: 0 }
+    }
+}
+
+impl<V: Clone> BySegment<V> {
+    fn get(&self, segment: SegmentId, term: &Term) -> Option<V> {
+        self.values.get(&segment).and_then(|terms| terms.get(term)).cloned()
+    }
+
+    /// Keep `value` (of `size`), first forgetting everything when that would pass `cap`.
+    fn insert(&mut self, segment: SegmentId, term: &Term, value: V, size: usize, cap: usize) {
+        if self.size + size > cap {
+            *self = BySegment::default();
+        }
+        if self.values.entry(segment).or_default().insert(term.clone(), value).is_none() {
+            self.size += size;
+        }
+    }
+}
+
+/// `mutex`'s value (a panic elsewhere leaves these caches consistent).
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl std::fmt::Debug for TermInfos {
@@ -43,20 +79,24 @@ impl TermInfos {
     /// Where `term` sits in `reader`'s segment, looked up there unless already known.
     pub(crate) fn get(&self, term: &Term, reader: &SegmentReader) -> tantivy::Result<Option<TermInfo>> {
         let segment = reader.segment_id();
-        let known = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(info) = known.by_segment.get(&segment).and_then(|terms| terms.get(term)) {
-            return Ok(info.clone());
+        if let Some(info) = lock(&self.places).get(segment, term) {
+            return Ok(info);
         }
-        drop(known);
         let info = reader.inverted_index(term.field())?.get_term_info(term)?;
-        let mut known = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        if known.count >= MAX_TERM_INFOS {
-            *known = Places::default();
-        }
-        if known.by_segment.entry(segment).or_default().insert(term.clone(), info.clone()).is_none() {
-            known.count += 1;
-        }
+        lock(&self.places).insert(segment, term, info.clone(), 1, MAX_TERM_INFOS);
         Ok(info)
+    }
+
+    /// The blocks of `term`'s postings (at `info`) in `reader`'s segment, read unless already
+    /// known.
+    pub(crate) fn blocks(&self, term: &Term, info: &TermInfo, reader: &SegmentReader) -> tantivy::Result<Arc<TermBlocks>> {
+        let segment = reader.segment_id();
+        if let Some(blocks) = lock(&self.blocks).get(segment, term) {
+            return Ok(blocks);
+        }
+        let blocks = Arc::new(TermBlocks::read(term, info, reader)?);
+        lock(&self.blocks).insert(segment, term, blocks.clone(), blocks.size(), MAX_BLOCK_ENTRIES);
+        Ok(blocks)
     }
 }
 

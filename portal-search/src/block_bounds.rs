@@ -1,0 +1,157 @@
+//! What each block of a term's postings can score at most, for any BM25 parameters.
+//!
+//! tantivy stores, per block of 128 postings, the (term frequency, field length) pair that scores
+//! highest with *its* BM25 parameters; with other parameters ([`crate::bm25`]) another pair of
+//! the block may score higher, so those maxima are no bound for our scores. BM25 rises with the
+//! term frequency and falls with the field length, whatever `k1`, `b` and the average length:
+//! a block's best score is always one of its *Pareto-best* pairs (no other posting of the block
+//! has both a higher frequency and a shorter field). [`TermBlocks`] keeps those few pairs per
+//! block, read once per term and segment (segments never change), and a search turns them into
+//! per-block maxima with its own weights ([`crate::max_score`] skips the blocks that cannot
+//! lift a document onto the page).
+
+use tantivy::postings::TermInfo;
+use tantivy::schema::IndexRecordOption;
+use tantivy::{DocId, Score, SegmentReader, Term};
+
+/// The postings of one term in one segment, block by block: where each block ends and its
+/// Pareto-best (field length id, term frequency) pairs.
+#[derive(Debug, Default, PartialEq)]
+pub(crate) struct TermBlocks {
+    /// The last document of each block, ascending.
+    last_docs: Vec<DocId>,
+    /// Where each block's pairs start in `pairs` (one more entry than blocks).
+    starts: Vec<u32>,
+    /// Pareto-best pairs of every block: field length id ascending, frequency descending.
+    pairs: Vec<(u8, u32)>,
+}
+
+impl TermBlocks {
+    /// Read the blocks of the term at `info` in `reader`'s segment.
+    pub(crate) fn read(term: &Term, info: &TermInfo, reader: &SegmentReader) -> tantivy::Result<TermBlocks> {
+        let field = term.field();
+        let lengths = reader.get_fieldnorms_reader(field)?;
+        let mut postings =
+            reader.inverted_index(field)?.read_block_postings_from_terminfo(info, IndexRecordOption::WithFreqs)?;
+        let mut blocks = TermBlocks { starts: vec![0], ..TermBlocks::default() };
+        let mut block: Vec<(u8, u32)> = Vec::with_capacity(128);
+        loop {
+            let docs = postings.docs();
+            let Some(&last) = docs.last() else { break };
+            block.clear();
+            block.extend(docs.iter().zip(postings.freqs()).map(|(&doc, &tf)| (lengths.fieldnorm_id(doc), tf)));
+            blocks.push_block(last, &mut block);
+            postings.advance();
+        }
+        Ok(blocks)
+    }
+
+    /// Append a block ending at `last` whose postings have the (length id, frequency) pairs of
+    /// `block` (reordered in place).
+    fn push_block(&mut self, last: DocId, block: &mut [(u8, u32)]) {
+        // Shortest first, and for one length the highest frequency first: a pair is kept when
+        // its frequency beats every shorter (or equally long) pair's.
+        block.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
+        let mut best = 0;
+        for &(length, tf) in block.iter() {
+            if tf > best {
+                self.pairs.push((length, tf));
+                best = tf;
+            }
+        }
+        self.last_docs.push(last);
+        self.starts.push(self.pairs.len() as u32);
+    }
+
+    /// How many blocks there are.
+    pub(crate) fn len(&self) -> usize {
+        self.last_docs.len()
+    }
+
+    /// The last document of block `i`.
+    pub(crate) fn last_doc(&self, i: usize) -> DocId {
+        self.last_docs[i]
+    }
+
+    /// The most any posting of block `i` scores, `score` giving the score of a (length id,
+    /// frequency) pair (rising with the frequency, falling with the length).
+    pub(crate) fn max(&self, i: usize, score: impl Fn(u8, u32) -> Score) -> Score {
+        let pairs = &self.pairs[self.starts[i] as usize..self.starts[i + 1] as usize];
+        pairs.iter().map(|&(length, tf)| score(length, tf)).fold(0.0, Score::max)
+    }
+
+    /// How many entries the blocks hold (for bounding a cache of them).
+    pub(crate) fn size(&self) -> usize {
+        self.last_docs.len() + self.pairs.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use tantivy::fieldnorm::FieldNormReader;
+    use tantivy::postings::Postings;
+    use tantivy::schema::{Schema, TEXT};
+    use tantivy::{doc, DocSet, Index, TERMINATED};
+
+    /// BM25's shape: rises with the frequency, falls with the length.
+    fn bm25(k1: Score, b: Score) -> impl Fn(u8, u32) -> Score {
+        move |length, tf| {
+            let length = FieldNormReader::id_to_fieldnorm(length) as Score;
+            let tf = tf as Score;
+            tf / (tf + k1 * (1.0 - b + b * length / 40.0))
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(60))]
+
+        /// Every block's maximum is at least the score of each of its postings and is reached by
+        /// one of them, for any BM25 parameters; the blocks cover every posting in order.
+        #[test]
+        fn each_block_bounds_its_postings_tightly(
+            docs in proptest::collection::vec((0usize..4, 0usize..90), 1..700),
+            k1 in 0.1f32..2.0,
+            b in 0.0f32..1.0,
+        ) {
+            let mut schema = Schema::builder();
+            let text = schema.add_text_field("text", TEXT);
+            let index = Index::create_in_ram(schema.build());
+            let mut writer: tantivy::IndexWriter = index.writer_with_num_threads(1, 15_000_000).unwrap();
+            for (tf, filler) in &docs {
+                let words: Vec<&str> = std::iter::repeat_n("x", *tf).chain(std::iter::repeat_n("y", *filler)).collect();
+                writer.add_document(doc!(text => words.join(" "))).unwrap();
+            }
+            writer.commit().unwrap();
+            let searcher = index.reader().unwrap().searcher();
+            let reader = searcher.segment_reader(0);
+            let term = Term::from_field_text(text, "x");
+            let Some(info) = reader.inverted_index(text).unwrap().get_term_info(&term).unwrap() else {
+                prop_assert!(docs.iter().all(|(tf, _)| *tf == 0));
+                return Ok(());
+            };
+            let blocks = TermBlocks::read(&term, &info, reader).unwrap();
+            let score = bm25(k1, b);
+            let lengths = reader.get_fieldnorms_reader(text).unwrap();
+            let mut postings = reader.inverted_index(text).unwrap().read_postings_from_terminfo(&info, IndexRecordOption::WithFreqs).unwrap();
+            let mut block = 0;
+            let mut best: Vec<Score> = vec![0.0; blocks.len()];
+            while postings.doc() != TERMINATED {
+                let doc = postings.doc();
+                while blocks.last_doc(block) < doc {
+                    block += 1;
+                }
+                let s = score(lengths.fieldnorm_id(doc), postings.term_freq());
+                prop_assert!(s <= blocks.max(block, &score), "block {} bound {} below {}", block, blocks.max(block, &score), s);
+                best[block] = best[block].max(s);
+                postings.advance();
+            }
+            prop_assert_eq!(block + 1, blocks.len());
+            prop_assert!((1..blocks.len()).all(|i| blocks.last_doc(i - 1) < blocks.last_doc(i)));
+            for (i, b) in best.iter().enumerate() {
+                prop_assert_eq!(*b, blocks.max(i, &score));
+            }
+        }
+    }
+}
