@@ -94,8 +94,9 @@ struct Clause {
     scorer: Box<Bm25TermScorer>,
     /// The most the term adds to a score.
     max: Score,
-    /// The blocks of the term's postings.
-    blocks: Arc<TermBlocks>,
+    /// The blocks of the term's postings (`None`: the whole segment is one window, bounded by
+    /// `max`).
+    blocks: Option<Arc<TermBlocks>>,
     /// The block holding the current window's start (`blocks.len()` when none does).
     block: usize,
     /// What each block scores at most, worked out when first needed (NaN until then).
@@ -103,16 +104,18 @@ struct Clause {
 }
 
 impl Clause {
-    fn new(index: usize, scorer: Bm25TermScorer, blocks: Arc<TermBlocks>) -> Self {
+    fn new(index: usize, scorer: Bm25TermScorer, blocks: Option<Arc<TermBlocks>>) -> Self {
         let max = scorer.max_score();
-        let block_max = vec![Score::NAN; blocks.len()];
+        let block_max = vec![Score::NAN; blocks.as_ref().map_or(0, |b| b.len())];
         Clause { index, scorer: Box::new(scorer), max, blocks, block: 0, block_max }
     }
 
     /// The last document of the first block ending at or after `start`, and the most that
     /// block scores; `None` when no posting is left at or after `start`.
     fn window(&mut self, start: DocId) -> Option<(DocId, Score)> {
-        let blocks = &self.blocks;
+        let Some(blocks) = &self.blocks else {
+            return (self.scorer.doc() != TERMINATED).then_some((TERMINATED - 1, self.max));
+        };
         while self.block < blocks.len() && blocks.last_doc(self.block) < start {
             self.block += 1;
         }
@@ -246,21 +249,72 @@ impl MaxScoreWeight {
     ) -> tantivy::Result<usize> {
         let mut clauses = Vec::with_capacity(self.terms.len());
         for (index, weight) in self.terms.iter().enumerate() {
-            if let Some((scorer, blocks)) = weight.bounded_scorer(reader, 1.0)? {
-                clauses.push(Clause::new(index, scorer, blocks));
+            // A driving filter proposes documents one by one: windows would not skip any.
+            if self.filter_drives && self.filter.is_some() {
+                if let Some(scorer) = weight.term_scorer(reader, 1.0)? {
+                    clauses.push(Clause::new(index, scorer, None));
+                }
+            } else if let Some((scorer, blocks)) = weight.bounded_scorer(reader, 1.0)? {
+                clauses.push(Clause::new(index, scorer, Some(blocks)));
             }
         }
         let filter = match &self.filter {
             Some(f) => Some((f.scorer(reader, 1.0)?, self.filter_drives)),
             None => None,
         };
-        Ok(prune(clauses, filter, threshold, self.terms.len(), callback))
+        let (threshold, seeded) = self.seed(reader, &clauses, threshold, callback)?;
+        Ok(prune(clauses, filter, (threshold, &seeded), self.terms.len(), callback))
+    }
+
+    /// Hand `callback` the matches among the best documents of the heaviest clauses' terms
+    /// ([`TermBlocks::champions`], up to [`SEEDS`] documents), for a high threshold before the
+    /// segment is walked; answers the threshold and the documents handed over, ascending.
+    fn seed(
+        &self,
+        reader: &SegmentReader,
+        clauses: &[Clause],
+        mut threshold: Score,
+        callback: &mut dyn FnMut(DocId, Score) -> Score,
+    ) -> tantivy::Result<(Score, Vec<DocId>)> {
+        let mut heaviest: Vec<&Clause> = clauses.iter().collect();
+        heaviest.sort_by(|a, b| b.max.total_cmp(&a.max));
+        let mut candidates = Vec::with_capacity(SEEDS + crate::block_bounds::CHAMPIONS);
+        for c in heaviest {
+            if candidates.len() >= SEEDS {
+                break;
+            }
+            candidates.extend_from_slice(c.blocks.as_ref().map_or(&[], |b| b.champions()));
+        }
+        candidates.sort_unstable();
+        candidates.dedup();
+        let mut handed = Vec::new();
+        if candidates.is_empty() {
+            return Ok((threshold, handed));
+        }
+        let mut all = self.scorer(reader, 1.0)?;
+        for doc in candidates {
+            if all.doc() > doc {
+                continue;
+            }
+            if all.seek(doc) == doc {
+                let score = all.score();
+                if score > threshold {
+                    threshold = callback(doc, score);
+                    handed.push(doc);
+                }
+            }
+        }
+        Ok((threshold, handed))
     }
 }
 
+/// How many of the heaviest terms' best documents a segment's walk scores first, at most (plus
+/// one term's).
+const SEEDS: usize = 48;
+
 /// MaxScore over `clauses` within `filter` (and whether it drives), handing every document that
-/// beats the threshold to `callback` (which answers the new threshold), in document order;
-/// answers how many documents it looked at.
+/// beats the threshold to `callback` (which answers the new threshold), in document order,
+/// except those `seeded` (handed over already); answers how many documents it looked at.
 ///
 /// The documents are walked in windows, each ending where the first of the clauses' blocks that
 /// hold its start ends. Within a window a clause adds at most its block's maximum
@@ -273,11 +327,13 @@ pub static DBG_P: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsiz
 fn prune(
     mut clauses: Vec<Clause>,
     mut filter: Option<(Box<dyn Scorer>, bool)>,
-    mut threshold: Score,
+    (mut threshold, seeded): (Score, &[DocId]),
     terms: usize,
     callback: &mut dyn FnMut(DocId, Score) -> Score,
 ) -> usize {
     let mut proposed = 0;
+    // The documents already handed over (`seeded[..next_seeded]` are behind the walk).
+    let mut next_seeded = 0;
     // The lightest first: a window's non-essential clauses are a prefix of this order.
     clauses.sort_by(|a, b| a.max.total_cmp(&b.max));
     let n = clauses.len();
@@ -381,7 +437,10 @@ fn prune(
             if possible && matched {
                 // Summed in the query's order, as the plain disjunction sums.
                 let score: Score = scores.iter().flatten().sum();
-                if score > threshold {
+                while seeded.get(next_seeded).is_some_and(|&d| d < doc) {
+                    next_seeded += 1;
+                }
+                if score > threshold && seeded.get(next_seeded) != Some(&doc) {
                     threshold = callback(doc, score);
                     essential = essential_from(threshold, &reach);
                     required_for(threshold, &window_max, &mut required);
@@ -458,11 +517,57 @@ mod tests {
         v
     }
 
+    /// A search to compare pruned and plain.
+    struct Case {
+        docs: Vec<(u8, Vec<u8>)>,
+        words: Vec<u8>,
+        boosts: Vec<f32>,
+        k: usize,
+        group: Option<u8>,
+        filter_drives: bool,
+        deleted: Vec<u8>,
+        commit_every: usize,
+    }
+
+    /// The top k of MaxScore are the plain disjunction's top k (same scores at every rank, the
+    /// same documents above the page's lowest score), collected by tantivy's `TopDocs` (each
+    /// segment on its own) and by [`crate::top_k`] (one threshold for all segments); counts
+    /// are the same too.
+    fn pages_alike(c: Case) -> Result<(), TestCaseError> {
+        let (index, g, text) = index(&c.docs, &c.deleted, c.commit_every);
+        let terms: Vec<Bm25TermQuery> = c
+            .words
+            .iter()
+            .zip(&c.boosts)
+            .map(|(w, b)| {
+                let params = if w % 2 == 0 { Bm25Params::TANTIVY } else { Bm25Params { k1: 0.4, b: 1.0 } };
+                Bm25TermQuery::new(Term::from_field_text(text, &format!("w{w}")), params, *b)
+            })
+            .collect();
+        let query = match c.group {
+            Some(x) if c.filter_drives => MaxScoreQuery::filter_first(filter(g, x), terms),
+            group => MaxScoreQuery::new(group.map(|x| filter(g, x)), terms),
+        };
+        let searcher = index.reader().unwrap().searcher();
+        let top = TopDocs::with_limit(c.k).order_by_score();
+        let plain = searcher.search(&unpruned(&query), &top).unwrap();
+        let ranks = |v: &[(Score, DocAddress)]| v.iter().map(|(s, _)| (s * 1e4).round() as u32).collect::<Vec<_>>();
+        let last = plain.last().map(|(s, _)| (s * 1e4).round() as u32).unwrap_or(0);
+        let above = |v: Vec<(Score, DocAddress)>| sorted(v).into_iter().filter(|(_, s)| *s > last).collect::<Vec<_>>();
+        let shared = crate::top_k::top_docs(&searcher, &searcher, &query, 0, c.k).unwrap();
+        for pruned in [searcher.search(&query, &top).unwrap(), shared] {
+            prop_assert_eq!(ranks(&pruned), ranks(&plain));
+            prop_assert_eq!(above(pruned), above(plain.clone()));
+        }
+        prop_assert_eq!(searcher.search(&query, &Count).unwrap(), searcher.search(&unpruned(&query), &Count).unwrap());
+        Ok(())
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(200))]
 
-        /// The top k of MaxScore are the plain disjunction's top k (same documents, same
-        /// scores), with and without a filter, on several segments with deletions, for any k.
+        /// [`pages_alike`] on small segments (one block per term), with and without a filter,
+        /// with deletions, for any k.
         #[test]
         fn pages_like_the_plain_disjunction(
             docs in proptest::collection::vec((0u8..3, proptest::collection::vec(0u8..24, 0..14)), 1..80),
@@ -473,31 +578,27 @@ mod tests {
             filter_drives in proptest::bool::ANY,
             deleted in proptest::collection::vec(5u8..9, 0..2),
         ) {
-            let (index, g, text) = index(&docs, &deleted, 11);
-            let terms: Vec<Bm25TermQuery> = words
-                .iter()
-                .zip(&boosts)
-                .map(|(w, b)| {
-                    let params = if w % 2 == 0 { Bm25Params::TANTIVY } else { Bm25Params { k1: 0.4, b: 1.0 } };
-                    Bm25TermQuery::new(Term::from_field_text(text, &format!("w{w}")), params, *b)
-                })
-                .collect();
-            let query = match group {
-                Some(x) if filter_drives => MaxScoreQuery::filter_first(filter(g, x), terms),
-                group => MaxScoreQuery::new(group.map(|x| filter(g, x)), terms),
-            };
-            let searcher = index.reader().unwrap().searcher();
-            let top = TopDocs::with_limit(k).order_by_score();
-            let (pruned, plain) = (searcher.search(&query, &top).unwrap(), searcher.search(&unpruned(&query), &top).unwrap());
-            prop_assert_eq!(pruned.len(), plain.len());
-            // Same scores at every rank; where scores tie at the page's end the documents may
-            // differ, so compare the documents above the lowest score.
-            let ranks = |v: &[(Score, DocAddress)]| v.iter().map(|(s, _)| (s * 1e4).round() as u32).collect::<Vec<_>>();
-            prop_assert_eq!(ranks(&pruned), ranks(&plain));
-            let last = plain.last().map(|(s, _)| (s * 1e4).round() as u32).unwrap_or(0);
-            let above = |v: Vec<(Score, DocAddress)>| sorted(v).into_iter().filter(|(_, s)| *s > last).collect::<Vec<_>>();
-            prop_assert_eq!(above(pruned), above(plain));
-            prop_assert_eq!(searcher.search(&query, &Count).unwrap(), searcher.search(&unpruned(&query), &Count).unwrap());
+            pages_alike(Case { docs, words, boosts, k, group, filter_drives, deleted, commit_every: 11 })?;
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+
+        /// [`pages_alike`] on segments of many blocks per term, where windows are skipped by
+        /// their blocks' maxima, required terms leapfrog and the best documents are seeded.
+        #[test]
+        fn pages_like_the_plain_disjunction_over_many_blocks(
+            docs in proptest::collection::vec((0u8..3, proptest::collection::vec(0u8..40, 0..24)), 300..1500),
+            words in proptest::collection::vec(0u8..16, 1..8),
+            boosts in proptest::collection::vec(0.2f32..2.0, 8),
+            k in 1usize..30,
+            group in proptest::option::of(0u8..3),
+            filter_drives in proptest::bool::ANY,
+            deleted in proptest::collection::vec(5u8..12, 0..2),
+            commit_every in 200usize..2000,
+        ) {
+            pages_alike(Case { docs, words, boosts, k, group, filter_drives, deleted, commit_every })?;
         }
     }
 

@@ -17,7 +17,7 @@ use tantivy::index::SegmentId;
 use tantivy::postings::TermInfo;
 use tantivy::query::Bm25StatisticsProvider;
 use tantivy::schema::Field;
-use tantivy::{Searcher, SegmentReader, Term};
+use tantivy::{Score, Searcher, SegmentReader, Term};
 
 use crate::block_bounds::TermBlocks;
 
@@ -88,13 +88,19 @@ impl TermInfos {
     }
 
     /// The blocks of `term`'s postings (at `info`) in `reader`'s segment, read unless already
-    /// known.
-    pub(crate) fn blocks(&self, term: &Term, info: &TermInfo, reader: &SegmentReader) -> tantivy::Result<Arc<TermBlocks>> {
+    /// known (`score` ranks the postings, see [`TermBlocks::read`]).
+    pub(crate) fn blocks(
+        &self,
+        term: &Term,
+        info: &TermInfo,
+        reader: &SegmentReader,
+        score: impl Fn(u8, u32) -> Score,
+    ) -> tantivy::Result<Arc<TermBlocks>> {
         let segment = reader.segment_id();
         if let Some(blocks) = lock(&self.blocks).get(segment, term) {
             return Ok(blocks);
         }
-        let blocks = Arc::new(TermBlocks::read(term, info, reader)?);
+        let blocks = Arc::new(TermBlocks::read(term, info, reader, score)?);
         lock(&self.blocks).insert(segment, term, blocks.clone(), blocks.size(), MAX_BLOCK_ENTRIES);
         Ok(blocks)
     }
