@@ -6,18 +6,23 @@
 //! term frequency and falls with the field length, whatever `k1`, `b` and the average length:
 //! a block's best score is always one of its *Pareto-best* pairs (no other posting of the block
 //! has both a higher frequency and a shorter field). [`TermBlocks`] keeps those few pairs per
-//! block, read once per term and segment (segments never change), and a search turns them into
-//! per-block maxima with its own weights ([`crate::max_score`] skips the blocks that cannot
-//! lift a document onto the page).
+//! block of [`BLOCK`] postings (a quarter of tantivy's: tighter bounds), read once per term and
+//! segment (segments never change), with the documents of the term's best postings. The
+//! per-block maxima of one shape of scores (parameters and average length) are kept too, and a
+//! search multiplies them by its terms' weights ([`crate::max_score`] skips the windows that
+//! cannot lift a document onto the page).
 
 use std::collections::BinaryHeap;
+use std::sync::{Arc, Mutex, PoisonError};
 use tantivy::postings::TermInfo;
 use tantivy::schema::IndexRecordOption;
 use tantivy::{DocId, Score, SegmentReader, Term};
 
+use crate::bm25::Shape;
+
 /// The postings of one term in one segment, block by block: where each block ends and its
 /// Pareto-best (field length id, term frequency) pairs.
-#[derive(Debug, Default, PartialEq)]
+#[derive(Debug, Default)]
 pub(crate) struct TermBlocks {
     /// The last document of each block, ascending.
     last_docs: Vec<DocId>,
@@ -27,8 +32,14 @@ pub(crate) struct TermBlocks {
     pairs: Vec<(u8, u32)>,
     /// The [`CHAMPIONS`] best-scoring postings' documents (by the scores of the search that read
     /// the blocks), ascending.
-    champions: Vec<DocId>,
+    champions: Vec<DocId>,    /// Each block's maximum for the last shape of scores asked for ([`TermBlocks::maxima`]).
+    maxima: Mutex<Option<(Shape, Arc<[Score]>)>>,
 }
+
+/// How many postings a block holds (the last of a term's blocks may hold fewer). Smaller
+/// blocks bound their documents more tightly: a window of a frequent term then spans fewer
+/// documents, and more windows fall below the page's threshold.
+const BLOCK: usize = 32;
 
 /// How many of a term's best documents [`TermBlocks`] names per segment.
 pub(crate) const CHAMPIONS: usize = 16;
@@ -69,20 +80,24 @@ impl TermBlocks {
         let mut best: BinaryHeap<Champion> = BinaryHeap::with_capacity(CHAMPIONS + 1);
         loop {
             let docs = postings.docs();
-            let Some(&last) = docs.last() else { break };
-            block.clear();
-            for (&doc, &tf) in docs.iter().zip(postings.freqs()) {
-                let length = lengths.fieldnorm_id(doc);
-                block.push((length, tf));
-                let candidate = Champion(score(length, tf), doc);
-                if best.len() < CHAMPIONS {
-                    best.push(candidate);
-                } else if best.peek().is_some_and(|worst| candidate < *worst) {
-                    best.pop();
-                    best.push(candidate);
-                }
+            if docs.is_empty() {
+                break;
             }
-            blocks.push_block(last, &mut block);
+            for (docs, freqs) in docs.chunks(BLOCK).zip(postings.freqs().chunks(BLOCK)) {
+                block.clear();
+                for (&doc, &tf) in docs.iter().zip(freqs) {
+                    let length = lengths.fieldnorm_id(doc);
+                    block.push((length, tf));
+                    let candidate = Champion(score(length, tf), doc);
+                    if best.len() < CHAMPIONS {
+                        best.push(candidate);
+                    } else if best.peek().is_some_and(|worst| candidate < *worst) {
+                        best.pop();
+                        best.push(candidate);
+                    }
+                }
+                blocks.push_block(docs[docs.len() - 1], &mut block);
+            }
             postings.advance();
         }
         blocks.champions = best.into_iter().map(|c| c.1).collect();
@@ -122,6 +137,21 @@ impl TermBlocks {
     pub(crate) fn max(&self, i: usize, score: impl Fn(u8, u32) -> Score) -> Score {
         let pairs = &self.pairs[self.starts[i] as usize..self.starts[i + 1] as usize];
         pairs.iter().map(|&(length, tf)| score(length, tf)).fold(0.0, Score::max)
+    }
+
+    /// [`TermBlocks::max`] of every block for scores of `shape` (computed by `score`),
+    /// remembered for the next search of the same shape: the shape changes only when the
+    /// index's average field length does.
+    pub(crate) fn maxima(&self, shape: Shape, score: impl Fn(u8, u32) -> Score) -> Arc<[Score]> {
+        let mut known = self.maxima.lock().unwrap_or_else(PoisonError::into_inner);
+        match &*known {
+            Some((s, maxima)) if *s == shape => maxima.clone(),
+            _ => {
+                let maxima: Arc<[Score]> = (0..self.len()).map(|i| self.max(i, &score)).collect();
+                *known = Some((shape, maxima.clone()));
+                maxima
+            }
+        }
     }
 
     /// How many entries the blocks hold (for bounding a cache of them).

@@ -75,7 +75,8 @@ impl Bm25TermQuery {
             let length = FieldNormReader::id_to_fieldnorm(id as u8) as Score;
             *norm = self.params.k1 * (1.0 - self.params.b + self.params.b * length / average.max(Score::EPSILON));
         }
-        let scoring = Some(Scoring { weight, norms: Arc::new(norms) });
+        let shape = [self.params.k1.to_bits(), self.params.b.to_bits(), average.to_bits()];
+        let scoring = Some(Scoring { weight, norms: Arc::new(norms), shape });
         Ok(Bm25TermWeight { term: self.term.clone(), scoring, infos: self.infos.clone() })
     }
 }
@@ -96,7 +97,12 @@ struct Scoring {
     weight: Score,
     /// Shared by the term's scorers on every segment.
     norms: Arc<[Score; 256]>,
+    /// What `norms` were made from (`k1`, `b`, the average length): equal shapes, equal norms.
+    shape: Shape,
 }
+
+/// The bits of `k1`, `b` and the average field length a term's scores were shaped by.
+pub(crate) type Shape = [u32; 3];
 
 /// The weight of a [`Bm25TermQuery`].
 pub(crate) struct Bm25TermWeight {
@@ -141,7 +147,7 @@ impl Bm25TermWeight {
     fn scorer_at(&self, info: &TermInfo, reader: &SegmentReader, boost: Score) -> tantivy::Result<Bm25TermScorer> {
         let field = self.term.field();
         let postings = reader.inverted_index(field)?.read_postings_from_terminfo(info, IndexRecordOption::WithFreqs)?;
-        let scoring = self.scoring.as_ref().map(|s| Scoring { weight: s.weight * boost, norms: s.norms.clone() });
+        let scoring = self.scoring.as_ref().map(|s| Scoring { weight: s.weight * boost, ..s.clone() });
         let lengths = reader.get_fieldnorms_reader(field)?;
         Ok(Bm25TermScorer { postings, lengths, scoring })
     }
@@ -187,6 +193,18 @@ impl Bm25TermScorer {
                 s.weight * tf / (tf + s.norms[length as usize])
             }
         }
+    }
+
+    /// The score of such a posting before the term's weight (idf and boost) multiplies it,
+    /// with what shaped it (`None`: every match scores 1).
+    pub(crate) fn unit(&self) -> Option<(Shape, impl Fn(u8, u32) -> Score + '_)> {
+        self.scoring.as_ref().map(|s| {
+            let unit = |length: u8, tf: u32| {
+                let tf = tf as Score;
+                tf / (tf + s.norms[length as usize])
+            };
+            (s.shape, unit)
+        })
     }
 }
 

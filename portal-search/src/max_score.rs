@@ -99,15 +99,21 @@ struct Clause {
     blocks: Option<Arc<TermBlocks>>,
     /// The block holding the current window's start (`blocks.len()` when none does).
     block: usize,
-    /// What each block scores at most, worked out when first needed (NaN until then).
-    block_max: Vec<Score>,
+    /// What each block scores at most before the term's weight multiplies it.
+    block_max: Arc<[Score]>,
+    /// The term's weight (idf and boost).
+    weight: Score,
 }
 
 impl Clause {
     fn new(index: usize, scorer: Bm25TermScorer, blocks: Option<Arc<TermBlocks>>) -> Self {
         let max = scorer.max_score();
-        let block_max = vec![Score::NAN; blocks.as_ref().map_or(0, |b| b.len())];
-        Clause { index, scorer: Box::new(scorer), max, blocks, block: 0, block_max }
+        let (block_max, weight) = match (&blocks, scorer.unit()) {
+            (Some(b), Some((shape, unit))) => (b.maxima(shape, unit), max),
+            (Some(b), None) => (vec![1.0; b.len()].into(), 1.0),
+            (None, _) => (Arc::from([]), max),
+        };
+        Clause { index, scorer: Box::new(scorer), max, blocks, block: 0, block_max, weight }
     }
 
     /// The last document of the first block ending at or after `start`, and the most that
@@ -119,11 +125,8 @@ impl Clause {
         while self.block < blocks.len() && blocks.last_doc(self.block) < start {
             self.block += 1;
         }
-        let max = self.block_max.get_mut(self.block)?;
-        if max.is_nan() {
-            *max = blocks.max(self.block, |length, tf| self.scorer.score_of(length, tf));
-        }
-        Some((blocks.last_doc(self.block), *max))
+        let max = self.block_max.get(self.block)?;
+        Some((blocks.last_doc(self.block), self.weight * max))
     }
 }
 
