@@ -313,10 +313,48 @@ impl TermFinder {
     /// search's time.
     pub(crate) fn find(&self, text: &str) -> Vec<(usize, usize)> {
         let mut words = self.words.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let Words { stemmer, known } = &mut *words;
-        let units = units(text);
+        if text.is_ascii() {
+            self.find_ascii(&mut words, text)
+        } else {
+            self.find_normalized(&mut words, text)
+        }
+    }
+
+    /// [`TermFinder::find`] on an ASCII `text`: each byte is a character and its own normal
+    /// form (lowercased), only runs of letters and digits are words, and nothing else is
+    /// indexed.
+    fn find_ascii(&self, words: &mut Words, text: &str) -> Vec<(usize, usize)> {
         let mut found = Vec::new();
         let mut gram = String::new();
+        let bytes = text.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() {
+            let start = i;
+            while i < bytes.len() && bytes[i].is_ascii_alphanumeric() {
+                i += 1;
+            }
+            if i == start {
+                i += 1;
+                continue;
+            }
+            let first = char::from(bytes[start].to_ascii_lowercase());
+            if i - start > MAX_WORD_CHARS || self.firsts.binary_search(&first).is_err() {
+                continue;
+            }
+            gram.clear();
+            gram.extend(bytes[start..i].iter().map(|b| char::from(b.to_ascii_lowercase())));
+            if self.is_term(words, &gram) {
+                found.push((start, i));
+            }
+        }
+        found
+    }
+
+    /// [`TermFinder::find`] on any text, normalized character by character.
+    fn find_normalized(&self, words: &mut Words, text: &str) -> Vec<(usize, usize)> {
+        let mut found = Vec::new();
+        let mut gram = String::new();
+        let units = units(text);
         for (class, run) in runs(&units, same_run) {
             let (Some(first), Some(last)) = (run.first(), run.last()) else { continue };
             match class {
@@ -327,18 +365,7 @@ impl TermFinder {
                     }
                     gram.clear();
                     gram.extend(run.iter().map(|u| u.c));
-                    let is_term = match known.get(&gram) {
-                        Some(is_term) => *is_term,
-                        None => {
-                            let mut stream = stemmer.token_stream(&gram);
-                            let is_term = stream.advance() && self.terms.contains(&stream.token().text);
-                            if known.len() < MAX_KNOWN_WORDS {
-                                known.insert(gram.clone(), is_term);
-                            }
-                            is_term
-                        }
-                    };
-                    if is_term {
+                    if self.is_term(words, &gram) {
                         found.push((first.from, last.to));
                     }
                 }
@@ -357,6 +384,19 @@ impl TermFinder {
             }
         }
         found
+    }
+
+    /// Whether the normalized `word` stems to one of the terms (remembered in `words`).
+    fn is_term(&self, words: &mut Words, word: &str) -> bool {
+        if let Some(is_term) = words.known.get(word) {
+            return *is_term;
+        }
+        let mut stream = words.stemmer.token_stream(word);
+        let is_term = stream.advance() && self.terms.contains(&stream.token().text);
+        if words.known.len() < MAX_KNOWN_WORDS {
+            words.known.insert(word.to_owned(), is_term);
+        }
+        is_term
     }
 }
 
@@ -378,6 +418,31 @@ pub fn terms_with(analyzer: &mut TextAnalyzer, text: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// On ASCII text the byte-wise finder finds what the normalizing one finds.
+        #[test]
+        fn ascii_text_is_searched_as_any_text(
+            query in "[a-zA-Z0-9 ]{0,30}",
+            text in proptest::collection::vec(
+                prop_oneof![
+                    "[a-zA-Z0-9]{1,12}",
+                    Just(" ".to_owned()),
+                    "[-.,;!?'_@]{1,2}",
+                    Just("x".repeat(45)),
+                    "(Running|RESET|resets|runs|runner)",
+                ],
+                0..40,
+            ),
+        ) {
+            let text = text.concat();
+            let finder = TermFinder::new(&format!("{query} running Resets x{}", "x".repeat(44)));
+            let mut words = finder.words.lock().unwrap();
+            let bytewise = finder.find_ascii(&mut words, &text);
+            prop_assert_eq!(bytewise, finder.find_normalized(&mut words, &text));
+        }
+    }
 
     #[test]
     fn english_is_lowercased_stemmed_and_stripped_of_stop_words() {

@@ -116,19 +116,33 @@ impl Clause {
         Clause { index, scorer: Box::new(scorer), max, blocks, block: 0, block_max, weight }
     }
 
-    /// The last document of the first block ending at or after `start`, and the most that
-    /// block scores; `None` when no posting is left at or after `start`.
-    fn window(&mut self, start: DocId) -> Option<(DocId, Score)> {
+    /// For the window `start..=end`: the first document at or after `start` the term's postings
+    /// may hold, and the most the term adds within the window; `None` when no posting is left
+    /// at or after `start`.
+    fn window(&mut self, start: DocId, end: DocId) -> Option<(DocId, Score)> {
         let Some(blocks) = &self.blocks else {
-            return (self.scorer.doc() != TERMINATED).then_some((TERMINATED - 1, self.max));
+            return (self.scorer.doc() != TERMINATED).then_some((self.scorer.doc().max(start), self.max));
         };
         while self.block < blocks.len() && blocks.last_doc(self.block) < start {
             self.block += 1;
         }
-        let max = self.block_max.get(self.block)?;
-        Some((blocks.last_doc(self.block), self.weight * max))
+        let first = match self.block {
+            0 => start,
+            b => (blocks.last_doc(b - 1) + 1).max(start),
+        };
+        let mut max: Score = *self.block_max.get(self.block)?;
+        let mut b = self.block;
+        while b + 1 < blocks.len() && blocks.last_doc(b) < end {
+            b += 1;
+            max = max.max(self.block_max[b]);
+        }
+        Some((first, self.weight * max))
     }
 }
+
+/// How many documents a window spans: the bounds of its blocks decide whether it is walked at
+/// all and which terms propose its documents.
+const WINDOW: DocId = 256;
 
 impl Weight for MaxScoreWeight {
     /// Every match, unpruned (for counting, facets and explanations).
@@ -319,11 +333,12 @@ const SEEDS: usize = 48;
 /// beats the threshold to `callback` (which answers the new threshold), in document order,
 /// except those `seeded` (handed over already); answers how many documents it looked at.
 ///
-/// The documents are walked in windows, each ending where the first of the clauses' blocks that
-/// hold its start ends. Within a window a clause adds at most its block's maximum
-/// ([`TermBlocks`]): a window whose maxima together cannot lift a document above the threshold
-/// is skipped without reading a posting, and the terms that are non-essential within a window
-/// are chosen by those maxima, which are far below the terms' overall maxima in most blocks.
+/// The documents are walked in windows of [`WINDOW`] documents. Within a window a clause adds
+/// at most the largest maximum of its blocks there ([`TermBlocks`]): a window whose maxima
+/// together cannot lift a document above the threshold is skipped without reading a posting;
+/// the terms that are non-essential within a window are chosen by those maxima, which are far
+/// below the terms' overall maxima in most windows; and a term without which no document of the
+/// window can make it is required: a document it lacks is passed over, up to its next one.
 pub static DBG_W: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 pub static DBG_S: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 pub static DBG_P: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
@@ -356,13 +371,15 @@ fn prune(
     };
     let mut scores: Vec<Option<Score>> = vec![None; terms];
     let mut start: DocId = 0;
+    // Without blocks (a driving filter), the whole segment is one window.
+    let span = if clauses.iter().any(|c| c.blocks.is_some()) { WINDOW } else { TERMINATED };
     while most > threshold {
-        let mut end = TERMINATED;
-        let mut acc = 0.0;
+        let end = start.saturating_add(span - 1).min(TERMINATED - 1);
+        let (mut acc, mut next) = (0.0, TERMINATED);
         for ((c, r), m) in clauses.iter_mut().zip(reach.iter_mut()).zip(window_max.iter_mut()) {
-            *m = match c.window(start) {
-                Some((last, max)) => {
-                    end = end.min(last);
+            *m = match c.window(start, end) {
+                Some((first, max)) => {
+                    next = next.min(first);
                     max
                 }
                 None => 0.0,
@@ -370,8 +387,13 @@ fn prune(
             acc += *m;
             *r = acc * SLACK;
         }
-        if end == TERMINATED {
+        if next == TERMINATED {
             break;
+        }
+        // No posting before `next`: the window starts there.
+        if next > end {
+            start = next;
+            continue;
         }
         let mut essential = essential_from(threshold, &reach);
         required_for(threshold, &window_max, &mut required);

@@ -75,17 +75,23 @@ impl Highlighter {
         let mut starts = text.char_indices().map(|(b, _)| b).enumerate().peekable();
         let (mut chars_before, mut last_from) = (0, 0);
         let mut best: Option<((usize, usize), usize)> = None;
+        let ascii = text.is_ascii();
         for (i, &(from, _)) in matches.iter().enumerate() {
-            chars_before += text[last_from..from].chars().count();
-            last_from = from;
-            let wanted = chars_before + self.max_chars;
-            let end = loop {
-                match starts.peek() {
-                    Some(&(n, _)) if n < wanted => {
-                        starts.next();
+            let end = if ascii {
+                // Characters are bytes.
+                (from + self.max_chars).min(text.len())
+            } else {
+                chars_before += text[last_from..from].chars().count();
+                last_from = from;
+                let wanted = chars_before + self.max_chars;
+                loop {
+                    match starts.peek() {
+                        Some(&(n, _)) if n < wanted => {
+                            starts.next();
+                        }
+                        Some(&(_, b)) => break b,
+                        None => break text.len(),
                     }
-                    Some(&(_, b)) => break b,
-                    None => break text.len(),
                 }
             };
             j = j.max(i);
