@@ -276,7 +276,7 @@ pub(crate) struct TermFinder {
 /// dear part.
 struct Words {
     stemmer: TextAnalyzer,
-    known: std::collections::HashMap<String, bool>,
+    known: foldhash::HashMap<String, bool>,
 }
 
 impl TermFinder {

@@ -7,7 +7,7 @@
 //! driving, the words driving, or over-fetching) reads the bitset instead of walking the label
 //! postings again.
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
 use tantivy::index::SegmentId;

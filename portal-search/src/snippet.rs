@@ -5,7 +5,7 @@
 //! text; this finds the same terms with the analyzer's `TermFinder`, which stems only the words
 //! that could match — a search's time was two thirds snippets before.
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 
 use crate::analyzer::TermFinder;
 
