@@ -7,12 +7,11 @@
 //! a block's best score is always one of its *Pareto-best* pairs (no other posting of the block
 //! has both a higher frequency and a shorter field). [`TermBlocks`] keeps those few pairs per
 //! block of [`BLOCK`] postings (a quarter of tantivy's: tighter bounds), read once per term and
-//! segment (segments never change), with the documents of the term's best postings. The
+//! segment (segments never change). The
 //! per-block maxima of one shape of scores (parameters and average length) are kept too, and a
 //! search multiplies them by its terms' weights ([`crate::max_score`] skips the windows that
 //! cannot lift a document onto the page).
 
-use std::collections::BinaryHeap;
 use std::sync::{Arc, Mutex, PoisonError};
 use tantivy::postings::TermInfo;
 use tantivy::schema::IndexRecordOption;
@@ -30,9 +29,7 @@ pub(crate) struct TermBlocks {
     starts: Vec<u32>,
     /// Pareto-best pairs of every block: field length id ascending, frequency descending.
     pairs: Vec<(u8, u32)>,
-    /// The [`CHAMPIONS`] best-scoring postings' documents (by the scores of the search that read
-    /// the blocks), ascending.
-    champions: Vec<DocId>,    /// Each block's maximum for the last shape of scores asked for ([`TermBlocks::maxima`]).
+    /// Each block's maximum for the last shape of scores asked for ([`TermBlocks::maxima`]).
     maxima: Mutex<Option<(Shape, Arc<[Score]>)>>,
 }
 
@@ -41,43 +38,15 @@ pub(crate) struct TermBlocks {
 /// documents, and more windows fall below the page's threshold.
 const BLOCK: usize = 32;
 
-/// How many of a term's best documents [`TermBlocks`] names per segment.
-pub(crate) const CHAMPIONS: usize = 16;
-
-/// A scored document; the greatest is the worst.
-#[derive(PartialEq)]
-struct Champion(Score, DocId);
-
-impl Eq for Champion {}
-
-impl PartialOrd for Champion {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for Champion {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        other.0.total_cmp(&self.0).then(self.1.cmp(&other.1))
-    }
-}
-
 impl TermBlocks {
-    /// Read the blocks of the term at `info` in `reader`'s segment; `score` ranks its postings
-    /// (by length id and frequency) for naming the best.
-    pub(crate) fn read(
-        term: &Term,
-        info: &TermInfo,
-        reader: &SegmentReader,
-        score: impl Fn(u8, u32) -> Score,
-    ) -> tantivy::Result<TermBlocks> {
+    /// Read the blocks of the term at `info` in `reader`'s segment.
+    pub(crate) fn read(term: &Term, info: &TermInfo, reader: &SegmentReader) -> tantivy::Result<TermBlocks> {
         let field = term.field();
         let lengths = reader.get_fieldnorms_reader(field)?;
         let mut postings =
             reader.inverted_index(field)?.read_block_postings_from_terminfo(info, IndexRecordOption::WithFreqs)?;
         let mut blocks = TermBlocks { starts: vec![0], ..TermBlocks::default() };
-        let mut block: Vec<(u8, u32)> = Vec::with_capacity(128);
-        let mut best: BinaryHeap<Champion> = BinaryHeap::with_capacity(CHAMPIONS + 1);
+        let mut block: Vec<(u8, u32)> = Vec::with_capacity(BLOCK);
         loop {
             let docs = postings.docs();
             if docs.is_empty() {
@@ -85,23 +54,11 @@ impl TermBlocks {
             }
             for (docs, freqs) in docs.chunks(BLOCK).zip(postings.freqs().chunks(BLOCK)) {
                 block.clear();
-                for (&doc, &tf) in docs.iter().zip(freqs) {
-                    let length = lengths.fieldnorm_id(doc);
-                    block.push((length, tf));
-                    let candidate = Champion(score(length, tf), doc);
-                    if best.len() < CHAMPIONS {
-                        best.push(candidate);
-                    } else if best.peek().is_some_and(|worst| candidate < *worst) {
-                        best.pop();
-                        best.push(candidate);
-                    }
-                }
+                block.extend(docs.iter().zip(freqs).map(|(&doc, &tf)| (lengths.fieldnorm_id(doc), tf)));
                 blocks.push_block(docs[docs.len() - 1], &mut block);
             }
             postings.advance();
         }
-        blocks.champions = best.into_iter().map(|c| c.1).collect();
-        blocks.champions.sort_unstable();
         Ok(blocks)
     }
 
@@ -156,13 +113,7 @@ impl TermBlocks {
 
     /// How many entries the blocks hold (for bounding a cache of them).
     pub(crate) fn size(&self) -> usize {
-        self.last_docs.len() + self.pairs.len() + self.champions.len()
-    }
-
-    /// The documents of the term's best-scoring postings, ascending: a search scores them first
-    /// for a high threshold from the start.
-    pub(crate) fn champions(&self) -> &[DocId] {
-        &self.champions
+        self.last_docs.len() + self.pairs.len()
     }
 }
 
@@ -212,7 +163,7 @@ mod tests {
                 return Ok(());
             };
             let score = bm25(k1, b);
-            let blocks = TermBlocks::read(&term, &info, reader, &score).unwrap();
+            let blocks = TermBlocks::read(&term, &info, reader).unwrap();
             let lengths = reader.get_fieldnorms_reader(text).unwrap();
             let mut postings = reader.inverted_index(text).unwrap().read_postings_from_terminfo(&info, IndexRecordOption::WithFreqs).unwrap();
             let mut block = 0;
@@ -228,18 +179,6 @@ mod tests {
                 postings.advance();
             }
             prop_assert_eq!(block + 1, blocks.len());
-            // The champions are the best postings: none left out scores above one named.
-            let mut all: Vec<(Score, DocId)> = Vec::new();
-            let mut postings = reader.inverted_index(text).unwrap().read_postings_from_terminfo(&info, IndexRecordOption::WithFreqs).unwrap();
-            while postings.doc() != TERMINATED {
-                all.push((score(lengths.fieldnorm_id(postings.doc()), postings.term_freq()), postings.doc()));
-                postings.advance();
-            }
-            prop_assert_eq!(blocks.champions().len(), all.len().min(CHAMPIONS));
-            prop_assert!(blocks.champions().windows(2).all(|w| w[0] < w[1]));
-            let named = |d: DocId| blocks.champions().binary_search(&d).is_ok();
-            let lowest_named = all.iter().filter(|(_, d)| named(*d)).map(|(s, _)| *s).fold(Score::MAX, Score::min);
-            prop_assert!(all.iter().filter(|(_, d)| !named(*d)).all(|(s, _)| *s <= lowest_named));
             prop_assert!((1..blocks.len()).all(|i| blocks.last_doc(i - 1) < blocks.last_doc(i)));
             for (i, b) in best.iter().enumerate() {
                 prop_assert_eq!(*b, blocks.max(i, &score));

@@ -127,13 +127,11 @@ impl Bm25TermWeight {
         boost: Score,
     ) -> tantivy::Result<Option<(Bm25TermScorer, Arc<TermBlocks>)>> {
         let Some(info) = self.term_info(reader)? else { return Ok(None) };
-        let scorer = self.scorer_at(&info, reader, boost)?;
-        let score = |length, tf| scorer.score_of(length, tf);
         let blocks = match &self.infos {
-            Some(infos) => infos.blocks(&self.term, &info, reader, score)?,
-            None => Arc::new(TermBlocks::read(&self.term, &info, reader, score)?),
+            Some(infos) => infos.blocks(&self.term, &info, reader)?,
+            None => Arc::new(TermBlocks::read(&self.term, &info, reader)?),
         };
-        Ok(Some((scorer, blocks)))
+        Ok(Some((self.scorer_at(&info, reader, boost)?, blocks)))
     }
 
     /// Where the term sits in `reader`'s segment.

@@ -706,7 +706,8 @@ impl Inner {
             let facets = Facets { categories: list("/c"), tags: list("/t"), locales: list("/l"), kinds: list("/k") };
             (top, Total { value: count as u64, exact: true }, Some(facets))
         } else {
-            let top = top_k::top_docs(&searcher, &stats, &*query, offset, limit).map_err(index_error("search failed"))?;
+            let top =
+                top_k::top_docs(&searcher, &stats, &*query, offset, limit).map_err(index_error("search failed"))?;
             // Without counting every match, the total is exact only when the matches ran out
             // within this page (a page past the end says only that there are at most `offset`).
             let ran_out = top.len() < limit && (offset == 0 || !top.is_empty());

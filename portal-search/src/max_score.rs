@@ -279,59 +279,13 @@ impl MaxScoreWeight {
             Some(f) => Some((f.scorer(reader, 1.0)?, self.filter_drives)),
             None => None,
         };
-        let (threshold, seeded) = self.seed(reader, &clauses, threshold, callback)?;
-        Ok(prune(clauses, filter, (threshold, &seeded), self.terms.len(), callback))
-    }
-
-    /// Hand `callback` the matches among the best documents of the heaviest clauses' terms
-    /// ([`TermBlocks::champions`], up to [`SEEDS`] documents), for a high threshold before the
-    /// segment is walked; answers the threshold and the documents handed over, ascending.
-    fn seed(
-        &self,
-        reader: &SegmentReader,
-        clauses: &[Clause],
-        mut threshold: Score,
-        callback: &mut dyn FnMut(DocId, Score) -> Score,
-    ) -> tantivy::Result<(Score, Vec<DocId>)> {
-        let mut heaviest: Vec<&Clause> = clauses.iter().collect();
-        heaviest.sort_by(|a, b| b.max.total_cmp(&a.max));
-        let mut candidates = Vec::with_capacity(SEEDS + crate::block_bounds::CHAMPIONS);
-        for c in heaviest {
-            if candidates.len() >= SEEDS {
-                break;
-            }
-            candidates.extend_from_slice(c.blocks.as_ref().map_or(&[], |b| b.champions()));
-        }
-        candidates.sort_unstable();
-        candidates.dedup();
-        let mut handed = Vec::new();
-        if candidates.is_empty() {
-            return Ok((threshold, handed));
-        }
-        let mut all = self.scorer(reader, 1.0)?;
-        for doc in candidates {
-            if all.doc() > doc {
-                continue;
-            }
-            if all.seek(doc) == doc {
-                let score = all.score();
-                if score > threshold {
-                    threshold = callback(doc, score);
-                    handed.push(doc);
-                }
-            }
-        }
-        Ok((threshold, handed))
+        Ok(prune(clauses, filter, threshold, self.terms.len(), callback))
     }
 }
 
-/// How many of the heaviest terms' best documents a segment's walk scores first, at most (plus
-/// one term's).
-const SEEDS: usize = 48;
-
 /// MaxScore over `clauses` within `filter` (and whether it drives), handing every document that
-/// beats the threshold to `callback` (which answers the new threshold), in document order,
-/// except those `seeded` (handed over already); answers how many documents it looked at.
+/// beats the threshold to `callback` (which answers the new threshold), in document order;
+/// answers how many documents it looked at.
 ///
 /// The documents are walked in windows of [`WINDOW`] documents. Within a window a clause adds
 /// at most the largest maximum of its blocks there ([`TermBlocks`]): a window whose maxima
@@ -339,19 +293,14 @@ const SEEDS: usize = 48;
 /// the terms that are non-essential within a window are chosen by those maxima, which are far
 /// below the terms' overall maxima in most windows; and a term without which no document of the
 /// window can make it is required: a document it lacks is passed over, up to its next one.
-pub static DBG_W: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-pub static DBG_S: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-pub static DBG_P: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 fn prune(
     mut clauses: Vec<Clause>,
     mut filter: Option<(Box<dyn Scorer>, bool)>,
-    (mut threshold, seeded): (Score, &[DocId]),
+    mut threshold: Score,
     terms: usize,
     callback: &mut dyn FnMut(DocId, Score) -> Score,
 ) -> usize {
     let mut proposed = 0;
-    // The documents already handed over (`seeded[..next_seeded]` are behind the walk).
-    let mut next_seeded = 0;
     // The lightest first: a window's non-essential clauses are a prefix of this order.
     clauses.sort_by(|a, b| a.max.total_cmp(&b.max));
     let n = clauses.len();
@@ -397,8 +346,6 @@ fn prune(
         }
         let mut essential = essential_from(threshold, &reach);
         required_for(threshold, &window_max, &mut required);
-        DBG_W.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        if essential == n { DBG_S.fetch_add(1, std::sync::atomic::Ordering::Relaxed); }
         'docs: while essential < n && start <= end {
             let doc = match filter.as_mut() {
                 // The filter proposes every document.
@@ -462,10 +409,7 @@ fn prune(
             if possible && matched {
                 // Summed in the query's order, as the plain disjunction sums.
                 let score: Score = scores.iter().flatten().sum();
-                while seeded.get(next_seeded).is_some_and(|&d| d < doc) {
-                    next_seeded += 1;
-                }
-                if score > threshold && seeded.get(next_seeded) != Some(&doc) {
+                if score > threshold {
                     threshold = callback(doc, score);
                     essential = essential_from(threshold, &reach);
                     required_for(threshold, &window_max, &mut required);
@@ -478,8 +422,6 @@ fn prune(
             break;
         }
     }
-    DBG_P.fetch_add(proposed, std::sync::atomic::Ordering::Relaxed);
-    if std::env::var("DBG").is_ok() { eprintln!("n {n} windows {:?} skipped {:?} proposed {:?} threshold {threshold} most {most}", DBG_W.swap(0, std::sync::atomic::Ordering::Relaxed), DBG_S.swap(0, std::sync::atomic::Ordering::Relaxed), DBG_P.swap(0, std::sync::atomic::Ordering::Relaxed)); }
     proposed
 }
 
@@ -611,7 +553,7 @@ mod tests {
         #![proptest_config(ProptestConfig::with_cases(24))]
 
         /// [`pages_alike`] on segments of many blocks per term, where windows are skipped by
-        /// their blocks' maxima, required terms leapfrog and the best documents are seeded.
+        /// their blocks' maxima and required terms leapfrog.
         #[test]
         fn pages_like_the_plain_disjunction_over_many_blocks(
             docs in proptest::collection::vec((0u8..3, proptest::collection::vec(0u8..40, 0..24)), 300..1500),

@@ -10,14 +10,14 @@
 //! searches (up to [`MAX_TERM_INFOS`]): the words people search for repeat. So are the blocks of
 //! the terms' postings that pruning reads ([`TermBlocks`], up to [`MAX_BLOCK_ENTRIES`]).
 
-use std::cell::RefCell;
 use foldhash::{HashMap, HashMapExt};
+use std::cell::RefCell;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use tantivy::index::SegmentId;
 use tantivy::postings::TermInfo;
 use tantivy::query::Bm25StatisticsProvider;
 use tantivy::schema::Field;
-use tantivy::{Score, Searcher, SegmentReader, Term};
+use tantivy::{Searcher, SegmentReader, Term};
 
 use crate::block_bounds::TermBlocks;
 
@@ -88,19 +88,18 @@ impl TermInfos {
     }
 
     /// The blocks of `term`'s postings (at `info`) in `reader`'s segment, read unless already
-    /// known (`score` ranks the postings, see [`TermBlocks::read`]).
+    /// known.
     pub(crate) fn blocks(
         &self,
         term: &Term,
         info: &TermInfo,
         reader: &SegmentReader,
-        score: impl Fn(u8, u32) -> Score,
     ) -> tantivy::Result<Arc<TermBlocks>> {
         let segment = reader.segment_id();
         if let Some(blocks) = lock(&self.blocks).get(segment, term) {
             return Ok(blocks);
         }
-        let blocks = Arc::new(TermBlocks::read(term, info, reader, score)?);
+        let blocks = Arc::new(TermBlocks::read(term, info, reader)?);
         lock(&self.blocks).insert(segment, term, blocks.clone(), blocks.size(), MAX_BLOCK_ENTRIES);
         Ok(blocks)
     }
