@@ -112,6 +112,20 @@ fn script(c: char) -> Script {
     }
 }
 
+/// The script of `c` when `c` is its own normal form but for the case of ASCII letters (ASCII,
+/// the kana and kanji blocks, Japanese commas, stops and quotes); `None` for any other.
+fn plain_script(c: char) -> Option<Script> {
+    match c {
+        c if c.is_ascii_alphanumeric() => Some(Script::Word),
+        c if c.is_ascii() => Some(Script::Other),
+        '\u{3041}'..='\u{3096}' => Some(Script::Hiragana),
+        '\u{30A1}'..='\u{30FA}' | '\u{30FC}' => Some(Script::Katakana),
+        '\u{4E00}'..='\u{9FFF}' => Some(Script::Kanji),
+        '、' | '。' | '「' | '」' => Some(Script::Other),
+        _ => None,
+    }
+}
+
 /// A normalized character and the bytes of the original text it came from.
 #[derive(Debug, Clone, Copy)]
 struct Unit {
@@ -314,10 +328,68 @@ impl TermFinder {
     pub(crate) fn find(&self, text: &str) -> Vec<(usize, usize)> {
         let mut words = self.words.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if text.is_ascii() {
-            self.find_ascii(&mut words, text)
-        } else {
-            self.find_normalized(&mut words, text)
+            return self.find_ascii(&mut words, text);
         }
+        match self.find_plain(&mut words, text) {
+            Some(found) => found,
+            None => self.find_normalized(&mut words, text),
+        }
+    }
+
+    /// [`TermFinder::find`] in one pass over the characters, for a text of ASCII, kana, kanji
+    /// and Japanese punctuation, which are their own normal forms (ASCII but for case); `None`
+    /// at the first other character.
+    fn find_plain(&self, words: &mut Words, text: &str) -> Option<Vec<(usize, usize)>> {
+        let mut found = Vec::new();
+        let mut gram = String::new();
+        let mut chars = text.char_indices().peekable();
+        while let Some((from, c)) = chars.next() {
+            match plain_script(c)? {
+                Script::Other => {}
+                Script::Word => {
+                    let mut end = from + 1;
+                    while let Some(&(at, next)) = chars.peek() {
+                        if !next.is_ascii_alphanumeric() {
+                            break;
+                        }
+                        end = at + 1;
+                        chars.next();
+                    }
+                    let first = c.to_ascii_lowercase();
+                    if end - from > MAX_WORD_CHARS || self.firsts.binary_search(&first).is_err() {
+                        continue;
+                    }
+                    gram.clear();
+                    gram.extend(text[from..end].chars().map(|c| c.to_ascii_lowercase()));
+                    if self.is_term(words, &gram) {
+                        found.push((from, end));
+                    }
+                }
+                // A run of kana and kanji: each bigram, or the character when it stands alone.
+                _ => {
+                    let (mut previous, mut previous_from, mut alone) = (c, from, true);
+                    while let Some(&(at, next)) = chars.peek() {
+                        if !matches!(plain_script(next)?, Script::Kanji | Script::Hiragana | Script::Katakana) {
+                            break;
+                        }
+                        if self.is_gram(previous, Some(next)) {
+                            found.push((previous_from, at + next.len_utf8()));
+                        }
+                        (previous, previous_from, alone) = (next, at, false);
+                        chars.next();
+                    }
+                    if alone && self.is_gram(c, None) {
+                        found.push((from, from + c.len_utf8()));
+                    }
+                }
+            }
+        }
+        Some(found)
+    }
+
+    /// Whether `first` and `second` (or `first` alone) make one of the Japanese terms.
+    fn is_gram(&self, first: char, second: Option<char>) -> bool {
+        self.gram_firsts & 1 << (first as u32 % 64) != 0 && self.grams.binary_search(&(first, second)).is_ok()
     }
 
     /// [`TermFinder::find`] on an ASCII `text`: each byte is a character and its own normal
@@ -372,11 +444,7 @@ impl TermFinder {
                 _ => {
                     let single = (run.len() == 1).then_some(run);
                     for piece in single.into_iter().chain(run.windows(2)) {
-                        if self.gram_firsts & 1 << (piece[0].c as u32 % 64) == 0 {
-                            continue;
-                        }
-                        let key = (piece[0].c, piece.get(1).map(|u| u.c));
-                        if self.grams.binary_search(&key).is_ok() {
+                        if self.is_gram(piece[0].c, piece.get(1).map(|u| u.c)) {
                             found.push((piece[0].from, piece[piece.len() - 1].to));
                         }
                     }
@@ -421,6 +489,30 @@ mod tests {
     use proptest::prelude::*;
 
     proptest! {
+        /// On Japanese and mixed text the one-pass finder finds what the normalizing one finds,
+        /// or leaves the text to it.
+        #[test]
+        fn plain_text_is_searched_as_any_text(
+            text in proptest::collection::vec(
+                prop_oneof![
+                    "[a-zA-Z0-9 ,.]{1,6}",
+                    "[ぁ-ゖァ-ヺー一-龥、。「」]{1,8}",
+                    "(東大寺|大寺|の仏像|パスワード|Running|寺)",
+                    "[éｶﾞ゙\u{3000}Ａ]",
+                ],
+                0..30,
+            ),
+        ) {
+            let text = text.concat();
+            let finder = TermFinder::new("東大寺の仏像 running パスワード 寺");
+            let mut words = finder.words.lock().unwrap();
+            let normalized = finder.find_normalized(&mut words, &text);
+            match finder.find_plain(&mut words, &text) {
+                Some(found) => prop_assert_eq!(found, normalized),
+                None => prop_assert!(text.chars().any(|c| plain_script(c).is_none())),
+            }
+        }
+
         /// On ASCII text the byte-wise finder finds what the normalizing one finds.
         #[test]
         fn ascii_text_is_searched_as_any_text(
