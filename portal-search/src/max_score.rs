@@ -140,6 +140,10 @@ impl Clause {
     }
 }
 
+/// The most terms a walk in windows is worth its cost for: past them (a Japanese question of
+/// twenty bigrams) the windows' bounds stay above the threshold.
+const MAX_WINDOWED_TERMS: usize = 12;
+
 /// How many documents a window spans: the bounds of its blocks decide whether it is walked at
 /// all and which terms propose its documents.
 const WINDOW: DocId = 256;
@@ -267,7 +271,7 @@ impl MaxScoreWeight {
         let mut clauses = Vec::with_capacity(self.terms.len());
         for (index, weight) in self.terms.iter().enumerate() {
             // A driving filter proposes documents one by one: windows would not skip any.
-            if self.filter_drives && self.filter.is_some() {
+            if self.filter_drives && self.filter.is_some() || self.terms.len() > MAX_WINDOWED_TERMS {
                 if let Some(scorer) = weight.term_scorer(reader, 1.0)? {
                     clauses.push(Clause::new(index, scorer, None));
                 }
