@@ -11,6 +11,7 @@
 //!
 //! Token offsets point into the original text, so highlights land on what the reader sees.
 
+use std::sync::Arc;
 use tantivy::tokenizer::{Language, Stemmer, StopWordFilter, TextAnalyzer, Token, TokenStream, Tokenizer};
 use unicode_normalization::char::compose;
 use unicode_normalization::UnicodeNormalization;
@@ -459,13 +460,37 @@ impl TermFinder {
         if let Some(is_term) = words.known.get(word) {
             return *is_term;
         }
-        let mut stream = words.stemmer.token_stream(word);
-        let is_term = stream.advance() && self.terms.contains(&stream.token().text);
+        let is_term = stem(&mut words.stemmer, word).is_some_and(|stem| self.terms.contains(&*stem));
         if words.known.len() < MAX_KNOWN_WORDS {
             words.known.insert(word.to_owned(), is_term);
         }
         is_term
     }
+}
+
+/// The most stems [`stem`] remembers; when full it starts over.
+const MAX_STEMS: usize = 1 << 16;
+
+/// Words already stemmed, by every search: the analyzer is one, and the words of hits repeat
+/// from search to search (stemming was a fifth of a search's highlighting).
+static STEMS: std::sync::OnceLock<std::sync::Mutex<foldhash::HashMap<String, Option<Arc<str>>>>> =
+    std::sync::OnceLock::new();
+
+/// The term the normalized `word` is indexed as (`None`: none, a stop word), by `stemmer`.
+fn stem(stemmer: &mut TextAnalyzer, word: &str) -> Option<Arc<str>> {
+    let stems = STEMS.get_or_init(Default::default);
+    let lock = || stems.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(known) = lock().get(word) {
+        return known.clone();
+    }
+    let mut stream = stemmer.token_stream(word);
+    let stem: Option<Arc<str>> = stream.advance().then(|| stream.token().text.as_str().into());
+    let mut known = lock();
+    if known.len() >= MAX_STEMS {
+        known.clear();
+    }
+    known.insert(word.to_owned(), stem.clone());
+    stem
 }
 
 /// The terms `text` is indexed and searched as (for building queries and for tests).
