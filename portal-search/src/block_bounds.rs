@@ -27,7 +27,7 @@ pub(crate) struct TermBlocks {
     last_docs: Vec<DocId>,
     /// Where each block's pairs start in `pairs` (one more entry than blocks).
     starts: Vec<u32>,
-    /// Pareto-best pairs of every block: field length id ascending, frequency descending.
+    /// The Pareto-best (field length id, term frequency) pairs of every block.
     pairs: Vec<(u8, u32)>,
     /// Each block's maximum for the last shape of scores asked for ([`TermBlocks::maxima`]).
     maxima: Mutex<Option<(Shape, Arc<[Score]>)>>,
@@ -46,37 +46,31 @@ impl TermBlocks {
         let mut postings =
             reader.inverted_index(field)?.read_block_postings_from_terminfo(info, IndexRecordOption::WithFreqs)?;
         let mut blocks = TermBlocks { starts: vec![0], ..TermBlocks::default() };
-        let mut block: Vec<(u8, u32)> = Vec::with_capacity(BLOCK);
+        // The Pareto-best pairs of the block being read: no pair of the block has both a
+        // shorter (or equal) length and a higher (or equal) frequency than one of them.
+        let mut best: Vec<(u8, u32)> = Vec::with_capacity(8);
         loop {
             let docs = postings.docs();
             if docs.is_empty() {
                 break;
             }
             for (docs, freqs) in docs.chunks(BLOCK).zip(postings.freqs().chunks(BLOCK)) {
-                block.clear();
-                block.extend(docs.iter().zip(freqs).map(|(&doc, &tf)| (lengths.fieldnorm_id(doc), tf)));
-                blocks.push_block(docs[docs.len() - 1], &mut block);
+                best.clear();
+                for (&doc, &tf) in docs.iter().zip(freqs) {
+                    let length = lengths.fieldnorm_id(doc);
+                    if best.iter().any(|&(l, t)| l <= length && t >= tf) {
+                        continue;
+                    }
+                    best.retain(|&(l, t)| !(length <= l && tf >= t));
+                    best.push((length, tf));
+                }
+                blocks.pairs.extend_from_slice(&best);
+                blocks.last_docs.push(docs[docs.len() - 1]);
+                blocks.starts.push(blocks.pairs.len() as u32);
             }
             postings.advance();
         }
         Ok(blocks)
-    }
-
-    /// Append a block ending at `last` whose postings have the (length id, frequency) pairs of
-    /// `block` (reordered in place).
-    fn push_block(&mut self, last: DocId, block: &mut [(u8, u32)]) {
-        // Shortest first, and for one length the highest frequency first: a pair is kept when
-        // its frequency beats every shorter (or equally long) pair's.
-        block.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
-        let mut best = 0;
-        for &(length, tf) in block.iter() {
-            if tf > best {
-                self.pairs.push((length, tf));
-                best = tf;
-            }
-        }
-        self.last_docs.push(last);
-        self.starts.push(self.pairs.len() as u32);
     }
 
     /// How many blocks there are.
