@@ -419,6 +419,14 @@ fn prune(
                     required_for(threshold, &window_max, &mut required);
                 }
             }
+            // A driving filter's remaining documents match nothing once every essential term's
+            // postings have run out.
+            if !matched
+                && matches!(filter, Some((_, true)))
+                && clauses[essential..].iter().all(|c| c.scorer.doc() == TERMINATED)
+            {
+                break 'docs;
+            }
             start = doc + 1;
         }
         start = start.max(end + 1);
