@@ -356,13 +356,8 @@ impl TermFinder {
                         end = at + 1;
                         chars.next();
                     }
-                    let first = c.to_ascii_lowercase();
-                    if end - from > MAX_WORD_CHARS || self.firsts.binary_search(&first).is_err() {
-                        continue;
-                    }
-                    gram.clear();
-                    gram.extend(text[from..end].chars().map(|c| c.to_ascii_lowercase()));
-                    if self.is_term(words, &gram) {
+                    let word = text[from..end].chars().map(|c| c.to_ascii_lowercase());
+                    if self.is_word_term(words, &mut gram, word, end - from) {
                         found.push((from, end));
                     }
                 }
@@ -410,13 +405,8 @@ impl TermFinder {
                 i += 1;
                 continue;
             }
-            let first = char::from(bytes[start].to_ascii_lowercase());
-            if i - start > MAX_WORD_CHARS || self.firsts.binary_search(&first).is_err() {
-                continue;
-            }
-            gram.clear();
-            gram.extend(bytes[start..i].iter().map(|b| char::from(b.to_ascii_lowercase())));
-            if self.is_term(words, &gram) {
+            let word = bytes[start..i].iter().map(|b| char::from(b.to_ascii_lowercase()));
+            if self.is_word_term(words, &mut gram, word, i - start) {
                 found.push((start, i));
             }
         }
@@ -433,12 +423,7 @@ impl TermFinder {
             match class {
                 Script::Other => {}
                 Script::Word => {
-                    if run.len() > MAX_WORD_CHARS || self.firsts.binary_search(&first.c).is_err() {
-                        continue;
-                    }
-                    gram.clear();
-                    gram.extend(run.iter().map(|u| u.c));
-                    if self.is_term(words, &gram) {
+                    if self.is_word_term(words, &mut gram, run.iter().map(|u| u.c), run.len()) {
                         found.push((first.from, last.to));
                     }
                 }
@@ -453,6 +438,26 @@ impl TermFinder {
             }
         }
         found
+    }
+
+    /// Whether the normalized word of `chars` characters stems to one of the terms; only a
+    /// word short enough to be indexed, whose first character begins a term, is stemmed (into
+    /// `gram`).
+    fn is_word_term(
+        &self,
+        words: &mut Words,
+        gram: &mut String,
+        mut word: impl Iterator<Item = char>,
+        chars: usize,
+    ) -> bool {
+        let Some(first) = word.next() else { return false };
+        if chars > MAX_WORD_CHARS || self.firsts.binary_search(&first).is_err() {
+            return false;
+        }
+        gram.clear();
+        gram.push(first);
+        gram.extend(word);
+        self.is_term(words, gram)
     }
 
     /// Whether the normalized `word` stems to one of the terms (remembered in `words`).

@@ -94,33 +94,32 @@ struct Clause {
     scorer: Box<Bm25TermScorer>,
     /// The most the term adds to a score.
     max: Score,
-    /// The blocks of the term's postings (`None`: the whole segment is one window, bounded by
-    /// `max`).
-    blocks: Option<Arc<TermBlocks>>,
-    /// The block holding the current window's start (`blocks.len()` when none does).
+    /// The blocks of the term's postings, with what each scores at most before the term's
+    /// weight (`max`) multiplies it (`None`: the whole segment is one window, bounded by `max`).
+    blocks: Option<(Arc<TermBlocks>, Arc<[Score]>)>,
+    /// The block holding the current window's start (past the last when none does).
     block: usize,
-    /// What each block scores at most before the term's weight multiplies it.
-    block_max: Arc<[Score]>,
-    /// The term's weight (idf and boost).
-    weight: Score,
 }
 
 impl Clause {
+    /// A clause scored by `scorer`, walked in windows when it has `blocks` (and scores).
     fn new(index: usize, scorer: Bm25TermScorer, blocks: Option<Arc<TermBlocks>>) -> Self {
         let max = scorer.max_score();
-        let (block_max, weight) = match (&blocks, scorer.unit()) {
-            (Some(b), Some((shape, unit))) => (b.maxima(shape, unit), max),
-            (Some(b), None) => (vec![1.0; b.len()].into(), 1.0),
-            (None, _) => (Arc::from([]), max),
+        let blocks = match (blocks, scorer.unit()) {
+            (Some(b), Some((shape, unit))) => {
+                let maxima = b.maxima(shape, unit);
+                Some((b, maxima))
+            }
+            _ => None,
         };
-        Clause { index, scorer: Box::new(scorer), max, blocks, block: 0, block_max, weight }
+        Clause { index, scorer: Box::new(scorer), max, blocks, block: 0 }
     }
 
     /// For the window `start..=end`: the first document at or after `start` the term's postings
     /// may hold, and the most the term adds within the window; `None` when no posting is left
     /// at or after `start`.
     fn window(&mut self, start: DocId, end: DocId) -> Option<(DocId, Score)> {
-        let Some(blocks) = &self.blocks else {
+        let Some((blocks, block_max)) = &self.blocks else {
             return (self.scorer.doc() != TERMINATED).then_some((self.scorer.doc().max(start), self.max));
         };
         while self.block < blocks.len() && blocks.last_doc(self.block) < start {
@@ -130,13 +129,13 @@ impl Clause {
             0 => start,
             b => (blocks.last_doc(b - 1) + 1).max(start),
         };
-        let mut max: Score = *self.block_max.get(self.block)?;
+        let mut max: Score = *block_max.get(self.block)?;
         let mut b = self.block;
         while b + 1 < blocks.len() && blocks.last_doc(b) < end {
             b += 1;
-            max = max.max(self.block_max[b]);
+            max = max.max(block_max[b]);
         }
-        Some((first, self.weight * max))
+        Some((first, self.max * max))
     }
 }
 

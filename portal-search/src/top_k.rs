@@ -80,8 +80,7 @@ pub(crate) fn top_docs(
             threshold(&page)
         })?;
     }
-    let mut hits = page.into_sorted_vec();
-    Ok(hits.drain(..).skip(offset).map(|h| (h.score, h.address)).collect())
+    Ok(page.into_sorted_vec().into_iter().skip(offset).map(|h| (h.score, h.address)).collect())
 }
 
 #[cfg(test)]
