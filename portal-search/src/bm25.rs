@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use crate::block_bounds::TermBlocks;
 use crate::statistics::TermInfos;
+use crate::term_holders::TermHolders;
 use tantivy::fieldnorm::FieldNormReader;
 use tantivy::postings::{Postings, SegmentPostings, TermInfo};
 use tantivy::query::{Bm25StatisticsProvider, EmptyScorer, EnableScoring, Explanation, Query, Scorer, Weight};
@@ -126,12 +127,34 @@ impl Bm25TermWeight {
         reader: &SegmentReader,
         boost: Score,
     ) -> tantivy::Result<Option<(Bm25TermScorer, Arc<TermBlocks>)>> {
+        self.scorer_with(reader, boost, TermInfos::blocks, TermBlocks::read)
+    }
+
+    /// The term's scorer on one segment with the documents holding the term; `None` when the
+    /// segment lacks the term.
+    pub(crate) fn held_scorer(
+        &self,
+        reader: &SegmentReader,
+        boost: Score,
+    ) -> tantivy::Result<Option<(Bm25TermScorer, Arc<TermHolders>)>> {
+        self.scorer_with(reader, boost, TermInfos::holders, TermHolders::read)
+    }
+
+    /// The term's scorer on one segment with what `read` reads of its postings (kept in the
+    /// term infos by `kept`, when the query has them).
+    fn scorer_with<T>(
+        &self,
+        reader: &SegmentReader,
+        boost: Score,
+        kept: impl Fn(&TermInfos, &Term, &TermInfo, &SegmentReader) -> tantivy::Result<Arc<T>>,
+        read: impl Fn(&Term, &TermInfo, &SegmentReader) -> tantivy::Result<T>,
+    ) -> tantivy::Result<Option<(Bm25TermScorer, Arc<T>)>> {
         let Some(info) = self.term_info(reader)? else { return Ok(None) };
-        let blocks = match &self.infos {
-            Some(infos) => infos.blocks(&self.term, &info, reader)?,
-            None => Arc::new(TermBlocks::read(&self.term, &info, reader)?),
+        let what = match &self.infos {
+            Some(infos) => kept(infos, &self.term, &info, reader)?,
+            None => Arc::new(read(&self.term, &info, reader)?),
         };
-        Ok(Some((self.scorer_at(&info, reader, boost)?, blocks)))
+        Ok(Some((self.scorer_at(&info, reader, boost)?, what)))
     }
 
     /// Where the term sits in `reader`'s segment.

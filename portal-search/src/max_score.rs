@@ -27,6 +27,7 @@ use std::sync::Arc;
 
 use crate::block_bounds::TermBlocks;
 use crate::bm25::{Bm25TermQuery, Bm25TermScorer, Bm25TermWeight};
+use crate::term_holders::TermHolders;
 
 /// How much a sum of per-term maxima is stretched before it is trusted as a bound: scores summed
 /// in another order may differ in the last bits.
@@ -99,6 +100,9 @@ struct Clause {
     blocks: Option<(Arc<TermBlocks>, Arc<[Score]>)>,
     /// The block holding the current window's start (past the last when none does).
     block: usize,
+    /// The documents holding the term, when read (a driving filter's documents are looked up:
+    /// most lack most terms).
+    holders: Option<Arc<TermHolders>>,
 }
 
 impl Clause {
@@ -112,7 +116,32 @@ impl Clause {
             }
             _ => None,
         };
-        Clause { index, scorer: Box::new(scorer), max, blocks, block: 0 }
+        Clause { index, scorer: Box::new(scorer), max, blocks, block: 0, holders: None }
+    }
+
+    /// A clause scored by `scorer`, its look-ups answered first by `holders`.
+    fn held(index: usize, scorer: Bm25TermScorer, holders: Arc<TermHolders>) -> Self {
+        Clause { holders: Some(holders), ..Clause::new(index, scorer, None) }
+    }
+
+    /// Whether `doc` may hold the term: `false` when the holders say it does not, which spares
+    /// moving through the postings.
+    fn may_hold(&self, doc: DocId) -> bool {
+        self.holders.as_ref().is_none_or(|h| h.holds(doc))
+    }
+
+    /// Whether `doc` holds the term, moving the postings to it when it may.
+    fn holds(&mut self, doc: DocId) -> bool {
+        if !self.may_hold(doc) {
+            return false;
+        }
+        let at = if self.scorer.doc() < doc { self.scorer.seek(doc) } else { self.scorer.doc() };
+        at == doc
+    }
+
+    /// Whether no document after `doc` holds the term.
+    fn none_after(&self, doc: DocId) -> bool {
+        self.scorer.doc() == TERMINATED || self.holders.as_ref().is_some_and(|h| h.none_after(doc))
     }
 
     /// For the window `start..=end`: the first document at or after `start` the term's postings
@@ -269,8 +298,13 @@ impl MaxScoreWeight {
     ) -> tantivy::Result<usize> {
         let mut clauses = Vec::with_capacity(self.terms.len());
         for (index, weight) in self.terms.iter().enumerate() {
-            // A driving filter proposes documents one by one: windows would not skip any.
-            if self.filter_drives && self.filter.is_some() || self.terms.len() > MAX_WINDOWED_TERMS {
+            // A driving filter proposes documents one by one: windows would not skip any, and
+            // each is looked up in every term (the holders answer most look-ups).
+            if self.filter_drives && self.filter.is_some() {
+                if let Some((scorer, holders)) = weight.held_scorer(reader, 1.0)? {
+                    clauses.push(Clause::held(index, scorer, holders));
+                }
+            } else if self.terms.len() > MAX_WINDOWED_TERMS {
                 if let Some(scorer) = weight.term_scorer(reader, 1.0)? {
                     clauses.push(Clause::new(index, scorer, None));
                 }
@@ -325,6 +359,7 @@ fn prune(
     let mut start: DocId = 0;
     // Without blocks (a driving filter), the whole segment is one window.
     let span = if clauses.iter().any(|c| c.blocks.is_some()) { WINDOW } else { TERMINATED };
+    let filter_drives = matches!(filter, Some((_, true)));
     while most > threshold {
         let end = start.saturating_add(span - 1).min(TERMINATED - 1);
         let (mut acc, mut next) = (0.0, TERMINATED);
@@ -380,10 +415,17 @@ fn prune(
                 break;
             }
             // A document missing a required clause cannot make it, nor can any before that
-            // clause's next document.
+            // clause's next document (found in its postings, unless its holders say the
+            // document lacks it: the filter then proposes the next one).
             for &j in &required {
                 let c = &mut clauses[j];
-                let at = if c.scorer.doc() < doc { c.scorer.seek(doc) } else { c.scorer.doc() };
+                let at = if !c.may_hold(doc) {
+                    doc + 1
+                } else if c.scorer.doc() < doc {
+                    c.scorer.seek(doc)
+                } else {
+                    c.scorer.doc()
+                };
                 if at != doc {
                     start = at;
                     continue 'docs;
@@ -400,8 +442,7 @@ fn prune(
                     break;
                 }
                 let c = &mut clauses[j];
-                let at = if c.scorer.doc() < doc { c.scorer.seek(doc) } else { c.scorer.doc() };
-                if at == doc {
+                if c.holds(doc) {
                     let s = c.scorer.score();
                     scores[c.index] = Some(s);
                     sum += s;
@@ -420,10 +461,7 @@ fn prune(
             }
             // A driving filter's remaining documents match nothing once every essential term's
             // postings have run out.
-            if !matched
-                && matches!(filter, Some((_, true)))
-                && clauses[essential..].iter().all(|c| c.scorer.doc() == TERMINATED)
-            {
+            if !matched && filter_drives && clauses[essential..].iter().all(|c| c.none_after(doc)) {
                 break 'docs;
             }
             start = doc + 1;

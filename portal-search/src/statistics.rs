@@ -8,7 +8,8 @@
 //! postings, found on the way, is kept too ([`TermInfos`]): opening the term's postings in a
 //! segment then needs no second look-up. Segments never change, so those places are kept across
 //! searches (up to [`MAX_TERM_INFOS`]): the words people search for repeat. So are the blocks of
-//! the terms' postings that pruning reads ([`TermBlocks`], up to [`MAX_BLOCK_ENTRIES`]).
+//! the terms' postings that pruning reads ([`TermBlocks`], up to [`MAX_BLOCK_ENTRIES`]), and the
+//! documents holding them ([`TermHolders`], up to [`MAX_HOLDER_WORDS`]).
 
 use foldhash::{HashMap, HashMapExt};
 use std::cell::RefCell;
@@ -20,6 +21,7 @@ use tantivy::schema::Field;
 use tantivy::{Searcher, SegmentReader, Term};
 
 use crate::block_bounds::TermBlocks;
+use crate::term_holders::TermHolders;
 
 /// The most term places [`TermInfos`] keeps (about 100 bytes each); when full it starts over.
 const MAX_TERM_INFOS: usize = 65_536;
@@ -28,12 +30,17 @@ const MAX_TERM_INFOS: usize = 65_536;
 /// full it starts over.
 const MAX_BLOCK_ENTRIES: usize = 1 << 22;
 
+/// The most words of bits (8 bytes each) [`TermInfos`] keeps for [`TermHolders`] (32 MiB:
+/// 2,600 terms of a 100,000-document index); when full it starts over.
+const MAX_HOLDER_WORDS: usize = 1 << 22;
+
 /// Where terms sit in segments' postings (`None`: the segment lacks the term), and what their
 /// blocks can score ([`TermBlocks`]), shared by the searches of one index.
 #[derive(Default)]
 pub(crate) struct TermInfos {
     places: Mutex<BySegment<Option<TermInfo>>>,
     blocks: Mutex<BySegment<Arc<TermBlocks>>>,
+    holders: Mutex<BySegment<Arc<TermHolders>>>,
 }
 
 /// Values by segment then term, and how large they are together.
@@ -105,6 +112,25 @@ impl TermInfos {
     }
 }
 
+impl TermInfos {
+    /// The documents of `reader`'s segment holding `term` (at `info`), read unless already
+    /// known.
+    pub(crate) fn holders(
+        &self,
+        term: &Term,
+        info: &TermInfo,
+        reader: &SegmentReader,
+    ) -> tantivy::Result<Arc<TermHolders>> {
+        let segment = reader.segment_id();
+        if let Some(holders) = lock(&self.holders).get(segment, term) {
+            return Ok(holders);
+        }
+        let holders = Arc::new(TermHolders::read(term, info, reader)?);
+        lock(&self.holders).insert(segment, term, holders.clone(), holders.size(), MAX_HOLDER_WORDS);
+        Ok(holders)
+    }
+}
+
 /// The statistics of `searcher`'s index, remembered.
 pub(crate) struct Statistics<'a> {
     searcher: &'a Searcher,
@@ -166,6 +192,8 @@ mod tests {
         let text = b.add_text_field("text", TEXT);
         let index = Index::create_in_ram(b.build());
         let mut writer: tantivy::IndexWriter = index.writer_with_num_threads(1, 15_000_000).unwrap();
+        // The test merges itself: a background merge of the same segments would make it fail.
+        writer.set_merge_policy(Box::new(tantivy::indexer::NoMergePolicy));
         let reader = index.reader_builder().reload_policy(tantivy::ReloadPolicy::Manual).try_into().unwrap();
         let infos: Arc<TermInfos> = Arc::default();
         for round in 0..4 {
