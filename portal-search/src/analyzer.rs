@@ -273,6 +273,25 @@ fn push(tokens: &mut Vec<Token>, run: &[Unit]) {
 const MAX_KNOWN_WORDS: usize = 4096;
 
 /// Finds where a query's terms occur in texts, for highlighting.
+/// A piece of a text that is one of the terms: where it starts and ends, in bytes and in
+/// characters (a passage is measured in characters; counting them again per hit was a third of
+/// a Japanese snippet's time).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Found {
+    /// The byte range.
+    pub(crate) from: usize,
+    pub(crate) to: usize,
+    /// The character range.
+    pub(crate) chars: (usize, usize),
+}
+
+impl Found {
+    /// A piece of an ASCII text, where bytes are characters.
+    fn ascii(from: usize, to: usize) -> Found {
+        Found { from, to, chars: (from, to) }
+    }
+}
+
 pub(crate) struct TermFinder {
     terms: std::collections::HashSet<String>,
     /// The first characters of the terms: a word starting otherwise is no term.
@@ -292,6 +311,20 @@ pub(crate) struct TermFinder {
 struct Words {
     stemmer: TextAnalyzer,
     known: foldhash::HashMap<String, bool>,
+}
+
+/// Set the character ranges of `found` (in text order) from their byte ranges.
+fn count_chars(text: &str, found: &mut [Found]) {
+    let (mut at, mut n) = (0, 0);
+    for f in found {
+        if f.from >= at {
+            n += text[at..f.from].chars().count();
+        } else {
+            n -= text[f.from..at].chars().count();
+        }
+        at = f.from;
+        f.chars = (n, n + text[f.from..f.to].chars().count());
+    }
 }
 
 impl TermFinder {
@@ -321,12 +354,12 @@ impl TermFinder {
         self.terms.is_empty()
     }
 
-    /// The byte ranges of `text` that [`analyzer`] turns into one of the terms, in order (they
-    /// may overlap: bigrams do). The text is cut exactly as the analyzer cuts it, but a word is
+    /// The pieces of `text` that [`analyzer`] turns into one of the terms, in order (they may
+    /// overlap: bigrams do). The text is cut exactly as the analyzer cuts it, but a word is
     /// stemmed, and a bigram looked up, only when its first character begins one of the terms:
     /// stems keep their word's first letter, and stemming every word of every hit was most of a
     /// search's time.
-    pub(crate) fn find(&self, text: &str) -> Vec<(usize, usize)> {
+    pub(crate) fn find(&self, text: &str) -> Vec<Found> {
         let mut words = self.words.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if text.is_ascii() {
             return self.find_ascii(&mut words, text);
@@ -340,42 +373,43 @@ impl TermFinder {
     /// [`TermFinder::find`] in one pass over the characters, for a text of ASCII, kana, kanji
     /// and Japanese punctuation, which are their own normal forms (ASCII but for case); `None`
     /// at the first other character.
-    fn find_plain(&self, words: &mut Words, text: &str) -> Option<Vec<(usize, usize)>> {
+    fn find_plain(&self, words: &mut Words, text: &str) -> Option<Vec<Found>> {
         let mut found = Vec::new();
         let mut gram = String::new();
-        let mut chars = text.char_indices().peekable();
-        while let Some((from, c)) = chars.next() {
+        // Each character with its number.
+        let mut chars = text.char_indices().enumerate().peekable();
+        while let Some((n, (from, c))) = chars.next() {
             match plain_script(c)? {
                 Script::Other => {}
                 Script::Word => {
-                    let mut end = from + 1;
-                    while let Some(&(at, next)) = chars.peek() {
+                    let (mut end, mut n_end) = (from + 1, n + 1);
+                    while let Some(&(m, (at, next))) = chars.peek() {
                         if !next.is_ascii_alphanumeric() {
                             break;
                         }
-                        end = at + 1;
+                        (end, n_end) = (at + 1, m + 1);
                         chars.next();
                     }
                     let word = text[from..end].chars().map(|c| c.to_ascii_lowercase());
                     if self.is_word_term(words, &mut gram, word, end - from) {
-                        found.push((from, end));
+                        found.push(Found { from, to: end, chars: (n, n_end) });
                     }
                 }
                 // A run of kana and kanji: each bigram, or the character when it stands alone.
                 _ => {
                     let (mut previous, mut previous_from, mut alone) = (c, from, true);
-                    while let Some(&(at, next)) = chars.peek() {
+                    while let Some(&(m, (at, next))) = chars.peek() {
                         if !matches!(plain_script(next)?, Script::Kanji | Script::Hiragana | Script::Katakana) {
                             break;
                         }
                         if self.is_gram(previous, Some(next)) {
-                            found.push((previous_from, at + next.len_utf8()));
+                            found.push(Found { from: previous_from, to: at + next.len_utf8(), chars: (m - 1, m + 1) });
                         }
                         (previous, previous_from, alone) = (next, at, false);
                         chars.next();
                     }
                     if alone && self.is_gram(c, None) {
-                        found.push((from, from + c.len_utf8()));
+                        found.push(Found { from, to: from + c.len_utf8(), chars: (n, n + 1) });
                     }
                 }
             }
@@ -391,7 +425,7 @@ impl TermFinder {
     /// [`TermFinder::find`] on an ASCII `text`: each byte is a character and its own normal
     /// form (lowercased), only runs of letters and digits are words, and nothing else is
     /// indexed.
-    fn find_ascii(&self, words: &mut Words, text: &str) -> Vec<(usize, usize)> {
+    fn find_ascii(&self, words: &mut Words, text: &str) -> Vec<Found> {
         let mut found = Vec::new();
         let mut gram = String::new();
         let bytes = text.as_bytes();
@@ -407,15 +441,15 @@ impl TermFinder {
             }
             let word = bytes[start..i].iter().map(|b| char::from(b.to_ascii_lowercase()));
             if self.is_word_term(words, &mut gram, word, i - start) {
-                found.push((start, i));
+                found.push(Found::ascii(start, i));
             }
         }
         found
     }
 
     /// [`TermFinder::find`] on any text, normalized character by character.
-    fn find_normalized(&self, words: &mut Words, text: &str) -> Vec<(usize, usize)> {
-        let mut found = Vec::new();
+    fn find_normalized(&self, words: &mut Words, text: &str) -> Vec<Found> {
+        let mut found: Vec<Found> = Vec::new();
         let mut gram = String::new();
         let units = units(text);
         for (class, run) in runs(&units, same_run) {
@@ -424,19 +458,20 @@ impl TermFinder {
                 Script::Other => {}
                 Script::Word => {
                     if self.is_word_term(words, &mut gram, run.iter().map(|u| u.c), run.len()) {
-                        found.push((first.from, last.to));
+                        found.push(Found::ascii(first.from, last.to));
                     }
                 }
                 _ => {
                     let single = (run.len() == 1).then_some(run);
                     for piece in single.into_iter().chain(run.windows(2)) {
                         if self.is_gram(piece[0].c, piece.get(1).map(|u| u.c)) {
-                            found.push((piece[0].from, piece[piece.len() - 1].to));
+                            found.push(Found::ascii(piece[0].from, piece[piece.len() - 1].to));
                         }
                     }
                 }
             }
         }
+        count_chars(text, &mut found);
         found
     }
 

@@ -7,7 +7,7 @@
 
 use foldhash::{HashMap, HashMapExt};
 
-use crate::analyzer::TermFinder;
+use crate::analyzer::{Found, TermFinder};
 
 /// At most this many bytes of a text are searched for a passage: a long article's passage comes
 /// from its first 32 KiB, so one hit cannot make a search slow.
@@ -59,50 +59,31 @@ impl Highlighter {
     /// characters; the one covering the most distinct terms wins, then the one with most matches.
     /// One pass: the window slides over the matches (in text order), counting each match's
     /// text in it.
-    fn best_start(&self, text: &str, matches: &[(usize, usize)]) -> Option<usize> {
+    fn best_start(&self, text: &str, matches: &[Found]) -> Option<usize> {
         let mut forms: HashMap<&str, usize> = HashMap::new();
         let ids: Vec<usize> = matches
             .iter()
             .map(|m| {
                 let next = forms.len();
-                *forms.entry(&text[m.0..m.1]).or_insert(next)
+                *forms.entry(&text[m.from..m.to]).or_insert(next)
             })
             .collect();
         let mut counts = vec![0u32; forms.len()];
         // The window is matches[i..j]; `distinct` of its texts differ.
         let (mut j, mut distinct) = (0, 0);
-        // Character starts, walked once: a window ends `max_chars` characters after its start.
-        let mut starts = text.char_indices().map(|(b, _)| b).enumerate().peekable();
-        let (mut chars_before, mut last_from) = (0, 0);
         let mut best: Option<((usize, usize), usize)> = None;
-        let ascii = text.is_ascii();
-        for (i, &(from, _)) in matches.iter().enumerate() {
-            let end = if ascii {
-                // Characters are bytes.
-                (from + self.max_chars).min(text.len())
-            } else {
-                chars_before += text[last_from..from].chars().count();
-                last_from = from;
-                let wanted = chars_before + self.max_chars;
-                loop {
-                    match starts.peek() {
-                        Some(&(n, _)) if n < wanted => {
-                            starts.next();
-                        }
-                        Some(&(_, b)) => break b,
-                        None => break text.len(),
-                    }
-                }
-            };
+        for (i, m) in matches.iter().enumerate() {
+            // The window ends `max_chars` characters after its start.
+            let end = m.chars.0 + self.max_chars;
             j = j.max(i);
-            while j < matches.len() && matches[j].1 <= end {
+            while j < matches.len() && matches[j].chars.1 <= end {
                 counts[ids[j]] += 1;
                 distinct += usize::from(counts[ids[j]] == 1);
                 j += 1;
             }
             let rank = (distinct, j - i);
             if best.is_none_or(|(r, _)| rank > r) {
-                best = Some((rank, from));
+                best = Some((rank, m.from));
             }
             if j > i {
                 counts[ids[i]] -= 1;
@@ -137,9 +118,9 @@ fn lead_in(text: &str, at: usize) -> usize {
 }
 
 /// Overlapping or touching ranges (bigrams `東大` + `大寺`) joined into one.
-fn merged(matches: &[(usize, usize)]) -> Vec<(usize, usize)> {
+fn merged(matches: &[Found]) -> Vec<(usize, usize)> {
     let mut out: Vec<(usize, usize)> = Vec::with_capacity(matches.len());
-    for &(from, to) in matches {
+    for &Found { from, to, .. } in matches {
         match out.last_mut() {
             Some(last) if from <= last.1 => last.1 = last.1.max(to),
             _ => out.push((from, to)),
@@ -222,7 +203,8 @@ mod tests {
                 let text: String = picks.iter().map(|&p| words[p]).collect::<Vec<_>>().join(" ");
                 let h = Highlighter::new("alpha beta gamma 東大寺", max);
                 let matches = h.terms.find(&text);
-                prop_assert_eq!(h.best_start(&text, &matches), reference(&text, &matches, max));
+                let ranges: Vec<(usize, usize)> = matches.iter().map(|m| (m.from, m.to)).collect();
+                prop_assert_eq!(h.best_start(&text, &matches), reference(&text, &ranges, max));
                 Ok(())
             })
             .unwrap();
