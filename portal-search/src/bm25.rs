@@ -127,34 +127,37 @@ impl Bm25TermWeight {
         reader: &SegmentReader,
         boost: Score,
     ) -> tantivy::Result<Option<(Bm25TermScorer, Arc<TermBlocks>)>> {
-        self.scorer_with(reader, boost, TermInfos::blocks, TermBlocks::read)
+        let Some(info) = self.term_info(reader)? else { return Ok(None) };
+        let blocks = self.kept_or_read(&info, reader, TermInfos::blocks, TermBlocks::read)?;
+        Ok(Some((self.scorer_at(&info, reader, boost)?, blocks)))
     }
 
-    /// The term's scorer on one segment with the documents holding the term; `None` when the
-    /// segment lacks the term.
+    /// The documents of one segment holding the term, with a scorer that scores them from
+    /// their frequencies there ([`Bm25TermScorer::score_with`]; its postings are not opened);
+    /// `None` when the segment lacks the term.
     pub(crate) fn held_scorer(
         &self,
         reader: &SegmentReader,
         boost: Score,
     ) -> tantivy::Result<Option<(Bm25TermScorer, Arc<TermHolders>)>> {
-        self.scorer_with(reader, boost, TermInfos::holders, TermHolders::read)
+        let Some(info) = self.term_info(reader)? else { return Ok(None) };
+        let holders = self.kept_or_read(&info, reader, TermInfos::holders, TermHolders::read)?;
+        Ok(Some((self.scorer_on(SegmentPostings::empty(), reader, boost)?, holders)))
     }
 
-    /// The term's scorer on one segment with what `read` reads of its postings (kept in the
-    /// term infos by `kept`, when the query has them).
-    fn scorer_with<T>(
+    /// What `read` reads of the term's postings at `info`, kept in the term infos by `kept`
+    /// when the query has them.
+    fn kept_or_read<T>(
         &self,
+        info: &TermInfo,
         reader: &SegmentReader,
-        boost: Score,
         kept: impl Fn(&TermInfos, &Term, &TermInfo, &SegmentReader) -> tantivy::Result<Arc<T>>,
         read: impl Fn(&Term, &TermInfo, &SegmentReader) -> tantivy::Result<T>,
-    ) -> tantivy::Result<Option<(Bm25TermScorer, Arc<T>)>> {
-        let Some(info) = self.term_info(reader)? else { return Ok(None) };
-        let what = match &self.infos {
-            Some(infos) => kept(infos, &self.term, &info, reader)?,
-            None => Arc::new(read(&self.term, &info, reader)?),
-        };
-        Ok(Some((self.scorer_at(&info, reader, boost)?, what)))
+    ) -> tantivy::Result<Arc<T>> {
+        match &self.infos {
+            Some(infos) => kept(infos, &self.term, info, reader),
+            None => Ok(Arc::new(read(&self.term, info, reader)?)),
+        }
     }
 
     /// Where the term sits in `reader`'s segment.
@@ -166,8 +169,19 @@ impl Bm25TermWeight {
     }
 
     fn scorer_at(&self, info: &TermInfo, reader: &SegmentReader, boost: Score) -> tantivy::Result<Bm25TermScorer> {
+        let postings = reader
+            .inverted_index(self.term.field())?
+            .read_postings_from_terminfo(info, IndexRecordOption::WithFreqs)?;
+        self.scorer_on(postings, reader, boost)
+    }
+
+    fn scorer_on(
+        &self,
+        postings: SegmentPostings,
+        reader: &SegmentReader,
+        boost: Score,
+    ) -> tantivy::Result<Bm25TermScorer> {
         let field = self.term.field();
-        let postings = reader.inverted_index(field)?.read_postings_from_terminfo(info, IndexRecordOption::WithFreqs)?;
         let scoring = self.scoring.as_ref().map(|s| Scoring { weight: s.weight * boost, ..s.clone() });
         let lengths = reader.get_fieldnorms_reader(field)?;
         Ok(Bm25TermScorer { postings, lengths, scoring })
@@ -213,6 +227,14 @@ impl Bm25TermScorer {
                 let tf = tf as Score;
                 s.weight * tf / (tf + s.norms[length as usize])
             }
+        }
+    }
+
+    /// The score of document `doc` holding the term `tf` times.
+    pub(crate) fn score_with(&self, doc: DocId, tf: u32) -> Score {
+        match self.scoring {
+            None => 1.0,
+            Some(_) => self.score_of(self.lengths.fieldnorm_id(doc), tf),
         }
     }
 

@@ -100,8 +100,9 @@ struct Clause {
     blocks: Option<(Arc<TermBlocks>, Arc<[Score]>)>,
     /// The block holding the current window's start (past the last when none does).
     block: usize,
-    /// The documents holding the term, when read (a driving filter's documents are looked up:
-    /// most lack most terms).
+    /// The documents holding the term with its frequency in each, when read: they answer every
+    /// look-up, and the postings are not read (a driving filter's documents are looked up in
+    /// every term, and most lack most terms).
     holders: Option<Arc<TermHolders>>,
 }
 
@@ -119,29 +120,48 @@ impl Clause {
         Clause { index, scorer: Box::new(scorer), max, blocks, block: 0, holders: None }
     }
 
-    /// A clause scored by `scorer`, its look-ups answered first by `holders`.
+    /// A clause whose look-ups `holders` answer, scored by `scorer` (without postings).
     fn held(index: usize, scorer: Bm25TermScorer, holders: Arc<TermHolders>) -> Self {
         Clause { holders: Some(holders), ..Clause::new(index, scorer, None) }
     }
 
-    /// Whether `doc` may hold the term: `false` when the holders say it does not, which spares
-    /// moving through the postings.
+    /// Whether `doc` may hold the term (the holders know; the postings must be asked).
     fn may_hold(&self, doc: DocId) -> bool {
         self.holders.as_ref().is_none_or(|h| h.holds(doc))
     }
 
-    /// Whether `doc` holds the term, moving the postings to it when it may.
-    fn holds(&mut self, doc: DocId) -> bool {
-        if !self.may_hold(doc) {
-            return false;
+    /// The first document at or after `doc` that may hold the term (`doc` itself when it does).
+    fn seek(&mut self, doc: DocId) -> DocId {
+        match &self.holders {
+            Some(h) if h.holds(doc) => doc,
+            Some(h) if h.none_after(doc) => TERMINATED,
+            // The caller proposes the next document.
+            Some(_) => doc + 1,
+            None if self.scorer.doc() < doc => self.scorer.seek(doc),
+            None => self.scorer.doc(),
         }
-        let at = if self.scorer.doc() < doc { self.scorer.seek(doc) } else { self.scorer.doc() };
-        at == doc
+    }
+
+    /// Whether `doc` holds the term, moving the postings to it (without holders).
+    fn holds(&mut self, doc: DocId) -> bool {
+        self.seek(doc) == doc
+    }
+
+    /// What the term adds to `doc`, which holds it (the postings are on it, or the holders
+    /// know).
+    fn score(&mut self, doc: DocId) -> Score {
+        match &self.holders {
+            Some(h) => self.scorer.score_with(doc, h.freq(doc)),
+            None => self.scorer.score(),
+        }
     }
 
     /// Whether no document after `doc` holds the term.
     fn none_after(&self, doc: DocId) -> bool {
-        self.scorer.doc() == TERMINATED || self.holders.as_ref().is_some_and(|h| h.none_after(doc))
+        match &self.holders {
+            Some(h) => h.none_after(doc),
+            None => self.scorer.doc() == TERMINATED,
+        }
     }
 
     /// For the window `start..=end`: the first document at or after `start` the term's postings
@@ -149,6 +169,9 @@ impl Clause {
     /// at or after `start`.
     fn window(&mut self, start: DocId, end: DocId) -> Option<(DocId, Score)> {
         let Some((blocks, block_max)) = &self.blocks else {
+            if self.holders.is_some() {
+                return (start == 0 || !self.none_after(start - 1)).then_some((start, self.max));
+            }
             return (self.scorer.doc() != TERMINATED).then_some((self.scorer.doc().max(start), self.max));
         };
         while self.block < blocks.len() && blocks.last_doc(self.block) < start {
@@ -348,6 +371,10 @@ fn prune(
     let essential_from = |threshold: Score, reach: &[Score]| reach.iter().position(|&r| r > threshold).unwrap_or(n);
     // The most each clause adds within the window.
     let mut window_max = vec![0.0; n];
+    // With every clause's holders, a document is bounded by the clauses holding it alone:
+    // held[i] is the most clauses[..=i] add to the document at hand.
+    let by_holders = clauses.iter().all(|c| c.holders.is_some());
+    let mut held = vec![0.0; n];
     // The clauses without which no document of the window can beat the threshold.
     let mut required = Vec::with_capacity(n);
     let required_for = |threshold: Score, window_max: &[Score], required: &mut Vec<usize>| {
@@ -418,32 +445,44 @@ fn prune(
             // clause's next document (found in its postings, unless its holders say the
             // document lacks it: the filter then proposes the next one).
             for &j in &required {
-                let c = &mut clauses[j];
-                let at = if !c.may_hold(doc) {
-                    doc + 1
-                } else if c.scorer.doc() < doc {
-                    c.scorer.seek(doc)
-                } else {
-                    c.scorer.doc()
-                };
+                let at = clauses[j].seek(doc);
                 if at != doc {
                     start = at;
                     continue 'docs;
                 }
             }
+            if by_holders {
+                let mut acc = 0.0;
+                for ((c, m), h) in clauses.iter().zip(&window_max).zip(held.iter_mut()) {
+                    if c.may_hold(doc) {
+                        acc += m;
+                    }
+                    *h = acc * SLACK;
+                }
+                if acc * SLACK <= threshold {
+                    // No clause holds this document, nor (when none holds a later one) any
+                    // document the filter has left.
+                    if acc == 0.0 && filter_drives && clauses[essential..].iter().all(|c| c.none_after(doc)) {
+                        break 'docs;
+                    }
+                    start = doc + 1;
+                    continue 'docs;
+                }
+            }
+            let bounds = if by_holders { &held } else { &reach };
             proposed += 1;
             scores.iter_mut().for_each(|s| *s = None);
             // Every clause, the heaviest first, while the document can still make it: a document
             // the essential clauses miss stops at the first non-essential one.
             let (mut sum, mut possible, mut matched) = (0.0, true, false);
             for j in (0..n).rev() {
-                if sum + reach[j] <= threshold {
+                if sum + bounds[j] <= threshold {
                     possible = false;
                     break;
                 }
                 let c = &mut clauses[j];
                 if c.holds(doc) {
-                    let s = c.scorer.score();
+                    let s = c.score(doc);
                     scores[c.index] = Some(s);
                     sum += s;
                     matched = true;

@@ -9,7 +9,7 @@
 //! segment then needs no second look-up. Segments never change, so those places are kept across
 //! searches (up to [`MAX_TERM_INFOS`]): the words people search for repeat. So are the blocks of
 //! the terms' postings that pruning reads ([`TermBlocks`], up to [`MAX_BLOCK_ENTRIES`]), and the
-//! documents holding them ([`TermHolders`], up to [`MAX_HOLDER_WORDS`]).
+//! documents holding them ([`TermHolders`], up to [`MAX_HOLDER_BYTES`]).
 
 use foldhash::{HashMap, HashMapExt};
 use std::cell::RefCell;
@@ -30,9 +30,9 @@ const MAX_TERM_INFOS: usize = 65_536;
 /// full it starts over.
 const MAX_BLOCK_ENTRIES: usize = 1 << 22;
 
-/// The most words of bits (8 bytes each) [`TermInfos`] keeps for [`TermHolders`] (32 MiB:
-/// 2,600 terms of a 100,000-document index); when full it starts over.
-const MAX_HOLDER_WORDS: usize = 1 << 22;
+/// The most bytes [`TermInfos`] keeps for [`TermHolders`] (64 MiB: 2,000 terms found in a
+/// fifth of a 100,000-document index); when full it starts over.
+const MAX_HOLDER_BYTES: usize = 1 << 26;
 
 /// Where terms sit in segments' postings (`None`: the segment lacks the term), and what their
 /// blocks can score ([`TermBlocks`]), shared by the searches of one index.
@@ -126,7 +126,7 @@ impl TermInfos {
             return Ok(holders);
         }
         let holders = Arc::new(TermHolders::read(term, info, reader)?);
-        lock(&self.holders).insert(segment, term, holders.clone(), holders.size(), MAX_HOLDER_WORDS);
+        lock(&self.holders).insert(segment, term, holders.clone(), holders.size(), MAX_HOLDER_BYTES);
         Ok(holders)
     }
 }

@@ -1,41 +1,85 @@
-//! Which documents of a segment hold a term, one bit each.
+//! Which documents of a segment hold a term (one bit each), and how often.
 //!
 //! A narrow scope (one portal among many) is searched by walking its documents and looking each
 //! one up in the postings of the query's terms ([`crate::max_score`]). A Japanese question has
-//! twenty bigrams and more, and most look-ups find that the document lacks the term, yet each
-//! one moves through the term's postings and decodes a block of them. A bit per document answers
-//! those look-ups without the postings. The bits are read once per term and segment (segments
-//! never change) and kept across searches ([`crate::statistics::TermInfos`]).
+//! twenty bigrams and more; each look-up moves through the term's postings and decodes a block
+//! of 128 of them to read one, and most find that the document lacks the term. A bit per
+//! document answers whether it holds the term, and the term's frequency in it sits at the bit's
+//! rank: a look-up reads neither postings nor blocks. They are read once per term and segment
+//! (segments never change) and kept across searches ([`crate::statistics::TermInfos`]).
 
 use tantivy::postings::TermInfo;
 use tantivy::schema::IndexRecordOption;
 use tantivy::{DocId, SegmentReader, Term};
 
-/// The documents of one segment holding one term.
+/// The documents of one segment holding one term, with the term's frequency in each.
 #[derive(Debug, Default)]
 pub(crate) struct TermHolders {
     /// Bit `d % 64` of word `d / 64` is set when document `d` holds the term.
     words: Vec<u64>,
+    /// How many documents before word `i` hold the term.
+    ranks: Vec<u32>,
+    /// The term's frequency in each holder, in document order; [`SATURATED`] for that many or
+    /// more (the frequency is then in `large`).
+    freqs: Vec<u8>,
+    /// The holders whose frequency is [`SATURATED`] or more, by document.
+    large: Vec<(DocId, u32)>,
     /// The last document holding the term.
     last: Option<DocId>,
 }
 
+/// The frequency a byte of [`TermHolders::freqs`] cannot hold.
+const SATURATED: u8 = u8::MAX;
+
 impl TermHolders {
     /// Read the holders of the term at `info` in `reader`'s segment.
     pub(crate) fn read(term: &Term, info: &TermInfo, reader: &SegmentReader) -> tantivy::Result<TermHolders> {
-        let mut postings =
-            reader.inverted_index(term.field())?.read_block_postings_from_terminfo(info, IndexRecordOption::Basic)?;
-        let mut holders = TermHolders { words: vec![0; (reader.max_doc() as usize).div_ceil(64)], last: None };
+        let mut postings = reader
+            .inverted_index(term.field())?
+            .read_block_postings_from_terminfo(info, IndexRecordOption::WithFreqs)?;
+        let words = (reader.max_doc() as usize).div_ceil(64);
+        let mut holders = TermHolders {
+            words: vec![0; words],
+            freqs: Vec::with_capacity(info.doc_freq as usize),
+            ..TermHolders::default()
+        };
         loop {
             let docs = postings.docs();
             let Some(&last) = docs.last() else { break };
-            for &doc in docs {
+            for (&doc, &freq) in docs.iter().zip(postings.freqs()) {
                 holders.words[doc as usize / 64] |= 1 << (doc % 64);
+                match u8::try_from(freq) {
+                    Ok(f) if f < SATURATED => holders.freqs.push(f),
+                    _ => {
+                        holders.freqs.push(SATURATED);
+                        holders.large.push((doc, freq));
+                    }
+                }
             }
             holders.last = Some(last);
             postings.advance();
         }
+        let mut before = 0;
+        holders.ranks = holders
+            .words
+            .iter()
+            .map(|w| {
+                let rank = before;
+                before += w.count_ones();
+                rank
+            })
+            .collect();
         Ok(holders)
+    }
+
+    /// The term's frequency in `doc`, which must hold it.
+    pub(crate) fn freq(&self, doc: DocId) -> u32 {
+        let word = doc as usize / 64;
+        let below = self.words[word] & ((1u64 << (doc % 64)) - 1);
+        match self.freqs[(self.ranks[word] + below.count_ones()) as usize] {
+            SATURATED => self.large.binary_search_by_key(&doc, |&(d, _)| d).map_or(0, |i| self.large[i].1),
+            f => u32::from(f),
+        }
     }
 
     /// Whether document `doc` holds the term.
@@ -48,9 +92,9 @@ impl TermHolders {
         self.last.is_none_or(|last| last <= doc)
     }
 
-    /// How many words of bits the holders take (for bounding a cache of them).
+    /// How many bytes the holders take (for bounding a cache of them).
     pub(crate) fn size(&self) -> usize {
-        self.words.len()
+        self.words.len() * 12 + self.freqs.len() + self.large.len() * 8
     }
 }
 
@@ -58,6 +102,7 @@ impl TermHolders {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+    use tantivy::postings::Postings;
     use tantivy::schema::{Schema, TEXT};
     use tantivy::{doc, DocSet, Index, TERMINATED};
 
@@ -65,9 +110,9 @@ mod tests {
         #![proptest_config(ProptestConfig::with_cases(60))]
 
         /// The bits hold exactly the documents of the term's postings, deleted ones included
-        /// (the postings keep them too), over several segments.
+        /// (the postings keep them too), with their frequencies, over several segments.
         #[test]
-        fn the_bits_are_the_postings(
+        fn the_holders_are_the_postings(
             docs in proptest::collection::vec(any::<bool>(), 1..900),
             deleted in proptest::collection::vec(0usize..900, 0..20),
             commit_every in 50usize..400,
@@ -78,7 +123,9 @@ mod tests {
             let index = Index::create_in_ram(schema.build());
             let mut writer: tantivy::IndexWriter = index.writer_with_num_threads(1, 15_000_000).unwrap();
             for (i, holds) in docs.iter().enumerate() {
-                let words = if *holds { "x y" } else { "y" };
+                // Frequencies from 1 to past what a byte holds.
+                let times = if i % 7 == 0 { 250 + i % 20 } else { 1 + i % 3 };
+                let words = if *holds { format!("{} y", "x ".repeat(times)) } else { "y".to_owned() };
                 writer.add_document(doc!(text => words, id => i as u64)).unwrap();
                 if i % commit_every == commit_every - 1 {
                     writer.commit().unwrap();
@@ -95,10 +142,11 @@ mod tests {
                     continue;
                 };
                 let holders = TermHolders::read(&term, &info, reader).unwrap();
-                let mut postings = reader.inverted_index(text).unwrap().read_postings_from_terminfo(&info, IndexRecordOption::Basic).unwrap();
+                let mut postings = reader.inverted_index(text).unwrap().read_postings_from_terminfo(&info, IndexRecordOption::WithFreqs).unwrap();
                 let mut expected = Vec::new();
                 while postings.doc() != TERMINATED {
                     expected.push(postings.doc());
+                    prop_assert_eq!(holders.freq(postings.doc()), postings.term_freq());
                     postings.advance();
                 }
                 let held: Vec<DocId> = (0..reader.max_doc() + 64).filter(|&d| holders.holds(d)).collect();
