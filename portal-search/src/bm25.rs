@@ -132,17 +132,17 @@ impl Bm25TermWeight {
         Ok(Some((self.scorer_at(&info, reader, boost)?, blocks)))
     }
 
-    /// The documents of one segment holding the term, with a scorer that scores them from
-    /// their frequencies there ([`Bm25TermScorer::score_with`]; its postings are not opened);
-    /// `None` when the segment lacks the term.
-    pub(crate) fn held_scorer(
+    /// The documents of one segment holding the term (with its frequency in each), and how
+    /// the term scores them (the postings are not opened); `None` when the segment lacks the
+    /// term.
+    pub(crate) fn held_scoring(
         &self,
         reader: &SegmentReader,
         boost: Score,
-    ) -> tantivy::Result<Option<(Bm25TermScorer, Arc<TermHolders>)>> {
+    ) -> tantivy::Result<Option<(TermScoring, Arc<TermHolders>)>> {
         let Some(info) = self.term_info(reader)? else { return Ok(None) };
         let holders = self.kept_or_read(&info, reader, TermInfos::holders, TermHolders::read)?;
-        Ok(Some((self.scorer_on(SegmentPostings::empty(), reader, boost)?, holders)))
+        Ok(Some((self.scoring_on(reader, boost)?, holders)))
     }
 
     /// What `read` reads of the term's postings at `info`, kept in the term infos by `kept`
@@ -172,19 +172,13 @@ impl Bm25TermWeight {
         let postings = reader
             .inverted_index(self.term.field())?
             .read_postings_from_terminfo(info, IndexRecordOption::WithFreqs)?;
-        self.scorer_on(postings, reader, boost)
+        Ok(Bm25TermScorer { postings, scoring: self.scoring_on(reader, boost)? })
     }
 
-    fn scorer_on(
-        &self,
-        postings: SegmentPostings,
-        reader: &SegmentReader,
-        boost: Score,
-    ) -> tantivy::Result<Bm25TermScorer> {
-        let field = self.term.field();
+    fn scoring_on(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<TermScoring> {
         let scoring = self.scoring.as_ref().map(|s| Scoring { weight: s.weight * boost, ..s.clone() });
-        let lengths = reader.get_fieldnorms_reader(field)?;
-        Ok(Bm25TermScorer { postings, lengths, scoring })
+        let lengths = reader.get_fieldnorms_reader(self.term.field())?;
+        Ok(TermScoring { lengths, scoring })
     }
 }
 
@@ -208,11 +202,24 @@ impl Weight for Bm25TermWeight {
 /// A [`Bm25TermQuery`]'s scorer on one segment.
 pub(crate) struct Bm25TermScorer {
     postings: SegmentPostings,
+    scoring: TermScoring,
+}
+
+impl Bm25TermScorer {
+    /// How the term scores the segment's documents.
+    pub(crate) fn scoring(&self) -> &TermScoring {
+        &self.scoring
+    }
+}
+
+/// How one term scores the documents of one segment: by their field lengths and the term's
+/// frequency in them.
+pub(crate) struct TermScoring {
     lengths: FieldNormReader,
     scoring: Option<Scoring>,
 }
 
-impl Bm25TermScorer {
+impl TermScoring {
     /// No document scores more than this (`tf / (tf + norm)` stays below 1).
     pub(crate) fn max_score(&self) -> Score {
         self.scoring.as_ref().map_or(1.0, |s| s.weight)
@@ -231,6 +238,7 @@ impl Bm25TermScorer {
     }
 
     /// The score of document `doc` holding the term `tf` times.
+    #[inline]
     pub(crate) fn score_with(&self, doc: DocId, tf: u32) -> Score {
         match self.scoring {
             None => 1.0,
@@ -271,10 +279,10 @@ impl DocSet for Bm25TermScorer {
 
 impl Scorer for Bm25TermScorer {
     fn score(&mut self) -> Score {
-        if self.scoring.is_none() {
+        if self.scoring.scoring.is_none() {
             return 1.0;
         }
-        self.score_of(self.lengths.fieldnorm_id(self.postings.doc()), self.postings.term_freq())
+        self.scoring.score_with(self.postings.doc(), self.postings.term_freq())
     }
 }
 

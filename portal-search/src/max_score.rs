@@ -26,7 +26,7 @@ use tantivy::{DocId, DocSet, Score, SegmentReader, TantivyError, TERMINATED};
 use std::sync::Arc;
 
 use crate::block_bounds::TermBlocks;
-use crate::bm25::{Bm25TermQuery, Bm25TermScorer, Bm25TermWeight};
+use crate::bm25::{Bm25TermQuery, Bm25TermScorer, Bm25TermWeight, TermScoring};
 use crate::term_holders::TermHolders;
 
 /// How much a sum of per-term maxima is stretched before it is trusted as a bound: scores summed
@@ -87,12 +87,12 @@ struct MaxScoreWeight {
     filter_drives: bool,
 }
 
-/// One term of the disjunction on one segment.
-struct Clause {
+/// One term of the disjunction on one segment, its documents and frequencies read from `L`.
+struct Clause<L> {
     /// The term's place in the query: scores are summed in this order.
     index: usize,
-    /// Boxed: clauses are sorted, and a scorer carries its postings' buffers.
-    scorer: Box<Bm25TermScorer>,
+    /// Where the term's documents and frequencies are read.
+    lookup: L,
     /// The most the term adds to a score.
     max: Score,
     /// The blocks of the term's postings, with what each scores at most before the term's
@@ -100,68 +100,130 @@ struct Clause {
     blocks: Option<(Arc<TermBlocks>, Arc<[Score]>)>,
     /// The block holding the current window's start (past the last when none does).
     block: usize,
-    /// The documents holding the term with its frequency in each, when read: they answer every
-    /// look-up, and the postings are not read (a driving filter's documents are looked up in
-    /// every term, and most lack most terms).
-    holders: Option<Arc<TermHolders>>,
 }
 
-impl Clause {
+/// Where a clause reads the term's documents and frequencies: its postings
+/// (`Box<Bm25TermScorer>`, boxed: clauses are sorted, and a scorer carries its postings'
+/// buffers), or the documents holding it ([`Held`]). A search uses one kind for all its clauses,
+/// each compiled on its own.
+trait Lookup {
+    /// Whether every look-up is answered without postings: documents can then be bounded by
+    /// the terms they hold before any is scored.
+    const HELD: bool;
+
+    /// Whether `doc` may hold the term.
+    fn may_hold(&self, doc: DocId) -> bool;
+
+    /// The first document at or after `doc` that may hold the term (`doc` itself when it does).
+    fn seek(&mut self, doc: DocId) -> DocId;
+
+    /// What the term adds to `doc`, which holds it (after `seek(doc) == doc`).
+    fn score(&mut self, doc: DocId) -> Score;
+
+    /// Whether no document after `doc` holds the term.
+    fn none_after(&self, doc: DocId) -> bool;
+
+    /// The first document at or after `start` that may hold the term, if any.
+    fn first_from(&self, start: DocId) -> Option<DocId>;
+}
+
+impl Lookup for Box<Bm25TermScorer> {
+    const HELD: bool = false;
+
+    fn may_hold(&self, _: DocId) -> bool {
+        true
+    }
+
+    #[inline]
+    fn seek(&mut self, doc: DocId) -> DocId {
+        if self.doc() < doc {
+            DocSet::seek(&mut **self, doc)
+        } else {
+            self.doc()
+        }
+    }
+
+    #[inline]
+    fn score(&mut self, _: DocId) -> Score {
+        Scorer::score(&mut **self)
+    }
+
+    fn none_after(&self, _: DocId) -> bool {
+        self.doc() == TERMINATED
+    }
+
+    fn first_from(&self, start: DocId) -> Option<DocId> {
+        (self.doc() != TERMINATED).then_some(self.doc().max(start))
+    }
+}
+
+/// The documents holding a term, with its frequency in each, and how the term scores them: a
+/// driving filter's documents are looked up in every term, and most lack most terms; the
+/// postings are not opened.
+struct Held(TermScoring, Arc<TermHolders>);
+
+impl Lookup for Held {
+    const HELD: bool = true;
+
+    #[inline]
+    fn may_hold(&self, doc: DocId) -> bool {
+        self.1.holds(doc)
+    }
+
+    #[inline]
+    fn seek(&mut self, doc: DocId) -> DocId {
+        if self.1.holds(doc) {
+            doc
+        } else if self.1.none_after(doc) {
+            TERMINATED
+        } else {
+            // Not past the next document: the caller looks at each.
+            doc + 1
+        }
+    }
+
+    #[inline]
+    fn score(&mut self, doc: DocId) -> Score {
+        self.0.score_with(doc, self.1.freq(doc))
+    }
+
+    fn none_after(&self, doc: DocId) -> bool {
+        self.1.none_after(doc)
+    }
+
+    fn first_from(&self, start: DocId) -> Option<DocId> {
+        (start == 0 || !self.1.none_after(start - 1)).then_some(start)
+    }
+}
+
+impl Clause<Box<Bm25TermScorer>> {
     /// A clause scored by `scorer`, walked in windows when it has `blocks` (and scores).
     fn new(index: usize, scorer: Bm25TermScorer, blocks: Option<Arc<TermBlocks>>) -> Self {
-        let max = scorer.max_score();
-        let blocks = match (blocks, scorer.unit()) {
+        let max = scorer.scoring().max_score();
+        let blocks = match (blocks, scorer.scoring().unit()) {
             (Some(b), Some((shape, unit))) => {
                 let maxima = b.maxima(shape, unit);
                 Some((b, maxima))
             }
             _ => None,
         };
-        Clause { index, scorer: Box::new(scorer), max, blocks, block: 0, holders: None }
+        Clause { index, lookup: Box::new(scorer), max, blocks, block: 0 }
     }
+}
 
-    /// A clause whose look-ups `holders` answer, scored by `scorer` (without postings).
-    fn held(index: usize, scorer: Bm25TermScorer, holders: Arc<TermHolders>) -> Self {
-        Clause { holders: Some(holders), ..Clause::new(index, scorer, None) }
+impl Clause<Held> {
+    /// A clause whose look-ups `holders` answer, scored by `scoring`.
+    fn held(index: usize, scoring: TermScoring, holders: Arc<TermHolders>) -> Self {
+        let max = scoring.max_score();
+        Clause { index, lookup: Held(scoring, holders), max, blocks: None, block: 0 }
     }
+}
 
-    /// Whether `doc` may hold the term (the holders know; the postings must be asked).
-    fn may_hold(&self, doc: DocId) -> bool {
-        self.holders.as_ref().is_none_or(|h| h.holds(doc))
-    }
-
-    /// The first document at or after `doc` that may hold the term (`doc` itself when it does).
-    fn seek(&mut self, doc: DocId) -> DocId {
-        match &self.holders {
-            Some(h) if h.holds(doc) => doc,
-            Some(h) if h.none_after(doc) => TERMINATED,
-            // The caller proposes the next document.
-            Some(_) => doc + 1,
-            None if self.scorer.doc() < doc => self.scorer.seek(doc),
-            None => self.scorer.doc(),
-        }
-    }
-
-    /// Whether `doc` holds the term, moving the postings to it (without holders).
+impl<L: Lookup> Clause<L> {
+    /// Whether `doc` holds the term, moving the postings to it.
+    #[inline]
     fn holds(&mut self, doc: DocId) -> bool {
-        self.seek(doc) == doc
-    }
-
-    /// What the term adds to `doc`, which holds it (the postings are on it, or the holders
-    /// know).
-    fn score(&mut self, doc: DocId) -> Score {
-        match &self.holders {
-            Some(h) => self.scorer.score_with(doc, h.freq(doc)),
-            None => self.scorer.score(),
-        }
-    }
-
-    /// Whether no document after `doc` holds the term.
-    fn none_after(&self, doc: DocId) -> bool {
-        match &self.holders {
-            Some(h) => h.none_after(doc),
-            None => self.scorer.doc() == TERMINATED,
-        }
+        self.lookup.seek(doc) == doc
     }
 
     /// For the window `start..=end`: the first document at or after `start` the term's postings
@@ -169,10 +231,7 @@ impl Clause {
     /// at or after `start`.
     fn window(&mut self, start: DocId, end: DocId) -> Option<(DocId, Score)> {
         let Some((blocks, block_max)) = &self.blocks else {
-            if self.holders.is_some() {
-                return (start == 0 || !self.none_after(start - 1)).then_some((start, self.max));
-            }
-            return (self.scorer.doc() != TERMINATED).then_some((self.scorer.doc().max(start), self.max));
+            return self.lookup.first_from(start).map(|f| (f, self.max));
         };
         while self.block < blocks.len() && blocks.last_doc(self.block) < start {
             self.block += 1;
@@ -319,15 +378,25 @@ impl MaxScoreWeight {
         reader: &SegmentReader,
         callback: &mut dyn FnMut(DocId, Score) -> Score,
     ) -> tantivy::Result<usize> {
-        let mut clauses = Vec::with_capacity(self.terms.len());
-        for (index, weight) in self.terms.iter().enumerate() {
-            // A driving filter proposes documents one by one: windows would not skip any, and
-            // each is looked up in every term (the holders answer most look-ups).
-            if self.filter_drives && self.filter.is_some() {
-                if let Some((scorer, holders)) = weight.held_scorer(reader, 1.0)? {
-                    clauses.push(Clause::held(index, scorer, holders));
+        let filter = match &self.filter {
+            Some(f) => Some((f.scorer(reader, 1.0)?, self.filter_drives)),
+            None => None,
+        };
+        let terms = self.terms.iter().enumerate();
+        // A driving filter proposes documents one by one: windows would not skip any, and each
+        // is looked up in every term (the holders answer those look-ups).
+        if self.filter_drives && filter.is_some() {
+            let mut clauses = Vec::with_capacity(self.terms.len());
+            for (index, weight) in terms {
+                if let Some((scoring, holders)) = weight.held_scoring(reader, 1.0)? {
+                    clauses.push(Clause::held(index, scoring, holders));
                 }
-            } else if self.terms.len() > MAX_WINDOWED_TERMS {
+            }
+            return Ok(prune(clauses, filter, threshold, self.terms.len(), callback));
+        }
+        let mut clauses = Vec::with_capacity(self.terms.len());
+        for (index, weight) in terms {
+            if self.terms.len() > MAX_WINDOWED_TERMS {
                 if let Some(scorer) = weight.term_scorer(reader, 1.0)? {
                     clauses.push(Clause::new(index, scorer, None));
                 }
@@ -335,10 +404,6 @@ impl MaxScoreWeight {
                 clauses.push(Clause::new(index, scorer, Some(blocks)));
             }
         }
-        let filter = match &self.filter {
-            Some(f) => Some((f.scorer(reader, 1.0)?, self.filter_drives)),
-            None => None,
-        };
         Ok(prune(clauses, filter, threshold, self.terms.len(), callback))
     }
 }
@@ -353,8 +418,8 @@ impl MaxScoreWeight {
 /// the terms that are non-essential within a window are chosen by those maxima, which are far
 /// below the terms' overall maxima in most windows; and a term without which no document of the
 /// window can make it is required: a document it lacks is passed over, up to its next one.
-fn prune(
-    mut clauses: Vec<Clause>,
+fn prune<L: Lookup>(
+    mut clauses: Vec<Clause<L>>,
     mut filter: Option<(Box<dyn Scorer>, bool)>,
     mut threshold: Score,
     terms: usize,
@@ -373,7 +438,7 @@ fn prune(
     let mut window_max = vec![0.0; n];
     // With every clause's holders, a document is bounded by the clauses holding it alone:
     // held[i] is the most clauses[..=i] add to the document at hand.
-    let by_holders = clauses.iter().all(|c| c.holders.is_some());
+    let by_holders = L::HELD;
     let mut held = vec![0.0; n];
     // The clauses without which no document of the window can beat the threshold.
     let mut required = Vec::with_capacity(n);
@@ -425,8 +490,7 @@ fn prune(
                 filter => {
                     let mut doc = TERMINATED;
                     for c in &mut clauses[essential..] {
-                        let at = if c.scorer.doc() < start { c.scorer.seek(start) } else { c.scorer.doc() };
-                        doc = doc.min(at);
+                        doc = doc.min(c.lookup.seek(start));
                     }
                     if let (Some((f, _)), true) = (filter, doc <= end) {
                         let at = if f.doc() < doc { f.seek(doc) } else { f.doc() };
@@ -445,7 +509,7 @@ fn prune(
             // clause's next document (found in its postings, unless its holders say the
             // document lacks it: the filter then proposes the next one).
             for &j in &required {
-                let at = clauses[j].seek(doc);
+                let at = clauses[j].lookup.seek(doc);
                 if at != doc {
                     start = at;
                     continue 'docs;
@@ -454,7 +518,7 @@ fn prune(
             if by_holders {
                 let mut acc = 0.0;
                 for ((c, m), h) in clauses.iter().zip(&window_max).zip(held.iter_mut()) {
-                    if c.may_hold(doc) {
+                    if c.lookup.may_hold(doc) {
                         acc += m;
                     }
                     *h = acc * SLACK;
@@ -462,7 +526,7 @@ fn prune(
                 if acc * SLACK <= threshold {
                     // No clause holds this document, nor (when none holds a later one) any
                     // document the filter has left.
-                    if acc == 0.0 && filter_drives && clauses[essential..].iter().all(|c| c.none_after(doc)) {
+                    if acc == 0.0 && filter_drives && clauses[essential..].iter().all(|c| c.lookup.none_after(doc)) {
                         break 'docs;
                     }
                     start = doc + 1;
@@ -482,7 +546,7 @@ fn prune(
                 }
                 let c = &mut clauses[j];
                 if c.holds(doc) {
-                    let s = c.score(doc);
+                    let s = c.lookup.score(doc);
                     scores[c.index] = Some(s);
                     sum += s;
                     matched = true;
@@ -500,7 +564,7 @@ fn prune(
             }
             // A driving filter's remaining documents match nothing once every essential term's
             // postings have run out.
-            if !matched && filter_drives && clauses[essential..].iter().all(|c| c.none_after(doc)) {
+            if !matched && filter_drives && clauses[essential..].iter().all(|c| c.lookup.none_after(doc)) {
                 break 'docs;
             }
             start = doc + 1;
