@@ -140,8 +140,14 @@ impl Bm25TermWeight {
         reader: &SegmentReader,
         boost: Score,
     ) -> tantivy::Result<Option<(TermScoring, Arc<TermHolders>)>> {
-        let Some(info) = self.term_info(reader)? else { return Ok(None) };
-        let holders = self.kept_or_read(&info, reader, TermInfos::holders, TermHolders::read)?;
+        let holders = match &self.infos {
+            Some(infos) => infos.holders(&self.term, reader)?,
+            None => match self.term_info(reader)? {
+                Some(info) => Some(Arc::new(TermHolders::read(&self.term, &info, reader)?)),
+                None => None,
+            },
+        };
+        let Some(holders) = holders else { return Ok(None) };
         Ok(Some((self.scoring_on(reader, boost)?, holders)))
     }
 

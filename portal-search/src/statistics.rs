@@ -40,7 +40,7 @@ const MAX_HOLDER_BYTES: usize = 1 << 26;
 pub(crate) struct TermInfos {
     places: Mutex<BySegment<Option<TermInfo>>>,
     blocks: Mutex<BySegment<Arc<TermBlocks>>>,
-    holders: Mutex<BySegment<Arc<TermHolders>>>,
+    holders: Mutex<BySegment<Option<Arc<TermHolders>>>>,
 }
 
 /// Values by segment then term, and how large they are together.
@@ -113,20 +113,19 @@ impl TermInfos {
 }
 
 impl TermInfos {
-    /// The documents of `reader`'s segment holding `term` (at `info`), read unless already
-    /// known.
-    pub(crate) fn holders(
-        &self,
-        term: &Term,
-        info: &TermInfo,
-        reader: &SegmentReader,
-    ) -> tantivy::Result<Arc<TermHolders>> {
+    /// The documents of `reader`'s segment holding `term` (`None`: the segment lacks the term),
+    /// read unless already known: one look-up answers both.
+    pub(crate) fn holders(&self, term: &Term, reader: &SegmentReader) -> tantivy::Result<Option<Arc<TermHolders>>> {
         let segment = reader.segment_id();
         if let Some(holders) = lock(&self.holders).get(segment, term) {
             return Ok(holders);
         }
-        let holders = Arc::new(TermHolders::read(term, info, reader)?);
-        lock(&self.holders).insert(segment, term, holders.clone(), holders.size(), MAX_HOLDER_BYTES);
+        let holders = match self.get(term, reader)? {
+            Some(info) => Some(Arc::new(TermHolders::read(term, &info, reader)?)),
+            None => None,
+        };
+        let size = holders.as_ref().map_or(1, |h| h.size());
+        lock(&self.holders).insert(segment, term, holders.clone(), size, MAX_HOLDER_BYTES);
         Ok(holders)
     }
 }

@@ -15,10 +15,9 @@ use tantivy::{DocId, SegmentReader, Term};
 /// The documents of one segment holding one term, with the term's frequency in each.
 #[derive(Debug, Default)]
 pub(crate) struct TermHolders {
-    /// Bit `d % 64` of word `d / 64` is set when document `d` holds the term.
-    words: Vec<u64>,
-    /// How many documents before word `i` hold the term.
-    ranks: Vec<u32>,
+    /// Bit `d % 64` of word `d / 64` is set when document `d` holds the term; beside each
+    /// word, how many documents before it hold the term (one cache line answers both).
+    words: Vec<(u64, u32)>,
     /// The term's frequency in each holder, in document order; [`SATURATED`] for that many or
     /// more (the frequency is then in `large`).
     freqs: Vec<u8>,
@@ -39,7 +38,7 @@ impl TermHolders {
             .read_block_postings_from_terminfo(info, IndexRecordOption::WithFreqs)?;
         let words = (reader.max_doc() as usize).div_ceil(64);
         let mut holders = TermHolders {
-            words: vec![0; words],
+            words: vec![(0, 0); words],
             freqs: Vec::with_capacity(info.doc_freq as usize),
             ..TermHolders::default()
         };
@@ -47,7 +46,7 @@ impl TermHolders {
             let docs = postings.docs();
             let Some(&last) = docs.last() else { break };
             for (&doc, &freq) in docs.iter().zip(postings.freqs()) {
-                holders.words[doc as usize / 64] |= 1 << (doc % 64);
+                holders.words[doc as usize / 64].0 |= 1 << (doc % 64);
                 match u8::try_from(freq) {
                     Ok(f) if f < SATURATED => holders.freqs.push(f),
                     _ => {
@@ -60,23 +59,18 @@ impl TermHolders {
             postings.advance();
         }
         let mut before = 0;
-        holders.ranks = holders
-            .words
-            .iter()
-            .map(|w| {
-                let rank = before;
-                before += w.count_ones();
-                rank
-            })
-            .collect();
+        for (word, rank) in &mut holders.words {
+            *rank = before;
+            before += word.count_ones();
+        }
         Ok(holders)
     }
 
     /// The term's frequency in `doc`, which must hold it.
     pub(crate) fn freq(&self, doc: DocId) -> u32 {
-        let word = doc as usize / 64;
-        let below = self.words[word] & ((1u64 << (doc % 64)) - 1);
-        match self.freqs[(self.ranks[word] + below.count_ones()) as usize] {
+        let (word, rank) = self.words[doc as usize / 64];
+        let below = word & ((1u64 << (doc % 64)) - 1);
+        match self.freqs[(rank + below.count_ones()) as usize] {
             SATURATED => self.large.binary_search_by_key(&doc, |&(d, _)| d).map_or(0, |i| self.large[i].1),
             f => u32::from(f),
         }
@@ -84,7 +78,7 @@ impl TermHolders {
 
     /// Whether document `doc` holds the term.
     pub(crate) fn holds(&self, doc: DocId) -> bool {
-        self.words.get(doc as usize / 64).is_some_and(|w| w >> (doc % 64) & 1 == 1)
+        self.words.get(doc as usize / 64).is_some_and(|(w, _)| w >> (doc % 64) & 1 == 1)
     }
 
     /// Whether no document after `doc` holds the term.
@@ -94,7 +88,7 @@ impl TermHolders {
 
     /// How many bytes the holders take (for bounding a cache of them).
     pub(crate) fn size(&self) -> usize {
-        self.words.len() * 12 + self.freqs.len() + self.large.len() * 8
+        self.words.len() * 16 + self.freqs.len() + self.large.len() * 8
     }
 }
 
