@@ -8,7 +8,7 @@
 //! [`Bm25TermQuery`] is `TermQuery` with `k1` and `b` of its own; it gives the same scores as
 //! `TermQuery` with tantivy's parameters (tested).
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::block_bounds::TermBlocks;
 use crate::statistics::TermInfos;
@@ -70,14 +70,8 @@ impl Bm25TermQuery {
         let field = self.term.field();
         let average = if docs == 0 { 1.0 } else { statistics.total_num_tokens(field)? as Score / docs as Score };
         let weight = self.boost * idf(statistics.doc_freq(&self.term)?, docs) * (self.params.k1 + 1.0);
-        // The denominator's length part for each of the 256 encoded field lengths.
-        let mut norms = [0.0; 256];
-        for (id, norm) in norms.iter_mut().enumerate() {
-            let length = FieldNormReader::id_to_fieldnorm(id as u8) as Score;
-            *norm = self.params.k1 * (1.0 - self.params.b + self.params.b * length / average.max(Score::EPSILON));
-        }
         let shape = [self.params.k1.to_bits(), self.params.b.to_bits(), average.to_bits()];
-        let scoring = Some(Scoring { weight, norms: Arc::new(norms), shape });
+        let scoring = Some(Scoring { weight, norms: norms(self.params, average, shape), shape });
         Ok(Bm25TermWeight { term: self.term.clone(), scoring, infos: self.infos.clone() })
     }
 }
@@ -90,6 +84,33 @@ impl Query for Bm25TermQuery {
     fn query_terms<'a>(&'a self, visitor: &mut dyn FnMut(&'a Term, bool)) {
         visitor(&self.term, false);
     }
+}
+
+/// The norms of the last shapes asked for: the terms of a query share a few (one per field and
+/// parameters), and they change only when the index does.
+static NORMS: Mutex<Vec<(Shape, Arc<[Score; 256]>)>> = Mutex::new(Vec::new());
+
+/// How many shapes [`NORMS`] remembers.
+const REMEMBERED_SHAPES: usize = 32;
+
+/// The denominator's length part for each of the 256 encoded field lengths, for `params` and
+/// the `average` length (their `shape`).
+fn norms(params: Bm25Params, average: Score, shape: Shape) -> Arc<[Score; 256]> {
+    let mut known = NORMS.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some((_, norms)) = known.iter().find(|(s, _)| *s == shape) {
+        return norms.clone();
+    }
+    let mut norms = [0.0; 256];
+    for (id, norm) in norms.iter_mut().enumerate() {
+        let length = FieldNormReader::id_to_fieldnorm(id as u8) as Score;
+        *norm = params.k1 * (1.0 - params.b + params.b * length / average.max(Score::EPSILON));
+    }
+    let norms = Arc::new(norms);
+    if known.len() == REMEMBERED_SHAPES {
+        known.remove(0);
+    }
+    known.push((shape, norms.clone()));
+    norms
 }
 
 /// What scores a matching document: `weight * tf / (tf + norms[length id])`.
