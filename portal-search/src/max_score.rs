@@ -87,12 +87,12 @@ struct MaxScoreWeight {
     filter_drives: bool,
 }
 
-/// One term of the disjunction on one segment, its documents and frequencies read from `L`.
-struct Clause<L> {
+/// One term of the disjunction on one segment, read from its postings.
+struct Clause {
     /// The term's place in the query: scores are summed in this order.
     index: usize,
-    /// Where the term's documents and frequencies are read.
-    lookup: L,
+    /// Boxed: clauses are sorted, and a scorer carries its postings' buffers.
+    scorer: Box<Bm25TermScorer>,
     /// The most the term adds to a score.
     max: Score,
     /// The blocks of the term's postings, with what each scores at most before the term's
@@ -102,101 +102,7 @@ struct Clause<L> {
     block: usize,
 }
 
-/// Where a clause reads the term's documents and frequencies: its postings
-/// (`Box<Bm25TermScorer>`, boxed: clauses are sorted, and a scorer carries its postings'
-/// buffers), or the documents holding it ([`Held`]). A search uses one kind for all its clauses,
-/// each compiled on its own.
-trait Lookup {
-    /// Whether every look-up is answered without postings: documents can then be bounded by
-    /// the terms they hold before any is scored.
-    const HELD: bool;
-
-    /// Whether `doc` may hold the term.
-    fn may_hold(&self, doc: DocId) -> bool;
-
-    /// The first document at or after `doc` that may hold the term (`doc` itself when it does).
-    fn seek(&mut self, doc: DocId) -> DocId;
-
-    /// What the term adds to `doc`, which holds it (after `seek(doc) == doc`).
-    fn score(&mut self, doc: DocId) -> Score;
-
-    /// Whether no document after `doc` holds the term.
-    fn none_after(&self, doc: DocId) -> bool;
-
-    /// The first document at or after `start` that may hold the term, if any.
-    fn first_from(&self, start: DocId) -> Option<DocId>;
-}
-
-impl Lookup for Box<Bm25TermScorer> {
-    const HELD: bool = false;
-
-    fn may_hold(&self, _: DocId) -> bool {
-        true
-    }
-
-    #[inline]
-    fn seek(&mut self, doc: DocId) -> DocId {
-        if self.doc() < doc {
-            DocSet::seek(&mut **self, doc)
-        } else {
-            self.doc()
-        }
-    }
-
-    #[inline]
-    fn score(&mut self, _: DocId) -> Score {
-        Scorer::score(&mut **self)
-    }
-
-    fn none_after(&self, _: DocId) -> bool {
-        self.doc() == TERMINATED
-    }
-
-    fn first_from(&self, start: DocId) -> Option<DocId> {
-        (self.doc() != TERMINATED).then_some(self.doc().max(start))
-    }
-}
-
-/// The documents holding a term, with its frequency in each, and how the term scores them: a
-/// driving filter's documents are looked up in every term, and most lack most terms; the
-/// postings are not opened.
-struct Held(TermScoring, Arc<TermHolders>);
-
-impl Lookup for Held {
-    const HELD: bool = true;
-
-    #[inline]
-    fn may_hold(&self, doc: DocId) -> bool {
-        self.1.holds(doc)
-    }
-
-    #[inline]
-    fn seek(&mut self, doc: DocId) -> DocId {
-        if self.1.holds(doc) {
-            doc
-        } else if self.1.none_after(doc) {
-            TERMINATED
-        } else {
-            // Not past the next document: the caller looks at each.
-            doc + 1
-        }
-    }
-
-    #[inline]
-    fn score(&mut self, doc: DocId) -> Score {
-        self.0.score_with(doc, self.1.freq(doc))
-    }
-
-    fn none_after(&self, doc: DocId) -> bool {
-        self.1.none_after(doc)
-    }
-
-    fn first_from(&self, start: DocId) -> Option<DocId> {
-        (start == 0 || !self.1.none_after(start - 1)).then_some(start)
-    }
-}
-
-impl Clause<Box<Bm25TermScorer>> {
+impl Clause {
     /// A clause scored by `scorer`, walked in windows when it has `blocks` (and scores).
     fn new(index: usize, scorer: Bm25TermScorer, blocks: Option<Arc<TermBlocks>>) -> Self {
         let max = scorer.scoring().max_score();
@@ -207,23 +113,17 @@ impl Clause<Box<Bm25TermScorer>> {
             }
             _ => None,
         };
-        Clause { index, lookup: Box::new(scorer), max, blocks, block: 0 }
+        Clause { index, scorer: Box::new(scorer), max, blocks, block: 0 }
     }
-}
 
-impl Clause<Held> {
-    /// A clause whose look-ups `holders` answer, scored by `scoring`.
-    fn held(index: usize, scoring: TermScoring, holders: Arc<TermHolders>) -> Self {
-        let max = scoring.max_score();
-        Clause { index, lookup: Held(scoring, holders), max, blocks: None, block: 0 }
-    }
-}
-
-impl<L: Lookup> Clause<L> {
-    /// Whether `doc` holds the term, moving the postings to it.
+    /// The postings' first document at or after `doc`.
     #[inline]
-    fn holds(&mut self, doc: DocId) -> bool {
-        self.lookup.seek(doc) == doc
+    fn seek(&mut self, doc: DocId) -> DocId {
+        if self.scorer.doc() < doc {
+            self.scorer.seek(doc)
+        } else {
+            self.scorer.doc()
+        }
     }
 
     /// For the window `start..=end`: the first document at or after `start` the term's postings
@@ -231,7 +131,7 @@ impl<L: Lookup> Clause<L> {
     /// at or after `start`.
     fn window(&mut self, start: DocId, end: DocId) -> Option<(DocId, Score)> {
         let Some((blocks, block_max)) = &self.blocks else {
-            return self.lookup.first_from(start).map(|f| (f, self.max));
+            return (self.scorer.doc() != TERMINATED).then_some((self.scorer.doc().max(start), self.max));
         };
         while self.block < blocks.len() && blocks.last_doc(self.block) < start {
             self.block += 1;
@@ -379,21 +279,24 @@ impl MaxScoreWeight {
         callback: &mut dyn FnMut(DocId, Score) -> Score,
     ) -> tantivy::Result<usize> {
         let filter = match &self.filter {
-            Some(f) => Some((f.scorer(reader, 1.0)?, self.filter_drives)),
+            Some(f) => Some(f.scorer(reader, 1.0)?),
             None => None,
         };
         let terms = self.terms.iter().enumerate();
-        // A driving filter proposes documents one by one: windows would not skip any, and each
-        // is looked up in every term (the holders answer those look-ups).
-        if self.filter_drives && filter.is_some() {
-            let mut clauses = Vec::with_capacity(self.terms.len());
-            for (index, weight) in terms {
-                if let Some((scoring, holders)) = weight.held_scoring(reader, 1.0)? {
-                    clauses.push(Clause::held(index, scoring, holders));
+        let filter = match filter {
+            // A driving filter proposes documents one by one, and each is looked up in every
+            // term: the terms' holders answer those look-ups.
+            Some(filter) if self.filter_drives => {
+                let mut clauses = Vec::with_capacity(self.terms.len());
+                for (index, weight) in terms {
+                    if let Some((scoring, holders)) = weight.held_scoring(reader, 1.0)? {
+                        clauses.push(HeldClause { index, max: scoring.max_score(), scoring, holders });
+                    }
                 }
+                return Ok(prune_held(clauses, filter, threshold, self.terms.len(), callback));
             }
-            return Ok(prune(clauses, filter, threshold, self.terms.len(), callback));
-        }
+            filter => filter,
+        };
         let mut clauses = Vec::with_capacity(self.terms.len());
         for (index, weight) in terms {
             if self.terms.len() > MAX_WINDOWED_TERMS {
@@ -408,9 +311,9 @@ impl MaxScoreWeight {
     }
 }
 
-/// MaxScore over `clauses` within `filter` (and whether it drives), handing every document that
-/// beats the threshold to `callback` (which answers the new threshold), in document order;
-/// answers how many documents it looked at.
+/// MaxScore over `clauses` within `filter` (looked up for the documents the clauses propose),
+/// handing every document that beats the threshold to `callback` (which answers the new
+/// threshold), in document order; answers how many documents it looked at.
 ///
 /// The documents are walked in windows of [`WINDOW`] documents. Within a window a clause adds
 /// at most the largest maximum of its blocks there ([`TermBlocks`]): a window whose maxima
@@ -418,9 +321,9 @@ impl MaxScoreWeight {
 /// the terms that are non-essential within a window are chosen by those maxima, which are far
 /// below the terms' overall maxima in most windows; and a term without which no document of the
 /// window can make it is required: a document it lacks is passed over, up to its next one.
-fn prune<L: Lookup>(
-    mut clauses: Vec<Clause<L>>,
-    mut filter: Option<(Box<dyn Scorer>, bool)>,
+fn prune(
+    mut clauses: Vec<Clause>,
+    mut filter: Option<Box<dyn Scorer>>,
     mut threshold: Score,
     terms: usize,
     callback: &mut dyn FnMut(DocId, Score) -> Score,
@@ -436,10 +339,6 @@ fn prune<L: Lookup>(
     let essential_from = |threshold: Score, reach: &[Score]| reach.iter().position(|&r| r > threshold).unwrap_or(n);
     // The most each clause adds within the window.
     let mut window_max = vec![0.0; n];
-    // With every clause's holders, a document is bounded by the clauses holding it alone:
-    // held[i] is the most clauses[..=i] add to the document at hand.
-    let by_holders = L::HELD;
-    let mut held = vec![0.0; n];
     // The clauses without which no document of the window can beat the threshold.
     let mut required = Vec::with_capacity(n);
     let required_for = |threshold: Score, window_max: &[Score], required: &mut Vec<usize>| {
@@ -449,9 +348,8 @@ fn prune<L: Lookup>(
     };
     let mut scores: Vec<Option<Score>> = vec![None; terms];
     let mut start: DocId = 0;
-    // Without blocks (a driving filter), the whole segment is one window.
+    // Without blocks (a question of many terms), the whole segment is one window.
     let span = if clauses.iter().any(|c| c.blocks.is_some()) { WINDOW } else { TERMINATED };
-    let filter_drives = matches!(filter, Some((_, true)));
     while most > threshold {
         let end = start.saturating_add(span - 1).min(TERMINATED - 1);
         let (mut acc, mut next) = (0.0, TERMINATED);
@@ -477,76 +375,43 @@ fn prune<L: Lookup>(
         let mut essential = essential_from(threshold, &reach);
         required_for(threshold, &window_max, &mut required);
         'docs: while essential < n && start <= end {
-            let doc = match filter.as_mut() {
-                // The filter proposes every document.
-                Some((f, true)) => {
-                    if f.doc() < start {
-                        f.seek(start)
-                    } else {
-                        f.doc()
-                    }
+            // The essential clauses propose; the filter is looked up.
+            let mut doc = TERMINATED;
+            for c in &mut clauses[essential..] {
+                doc = doc.min(c.seek(start));
+            }
+            if let (Some(f), true) = (filter.as_mut(), doc <= end) {
+                let at = if f.doc() < doc { f.seek(doc) } else { f.doc() };
+                if at != doc {
+                    start = at;
+                    continue;
                 }
-                // The essential clauses propose; the filter is looked up.
-                filter => {
-                    let mut doc = TERMINATED;
-                    for c in &mut clauses[essential..] {
-                        doc = doc.min(c.lookup.seek(start));
-                    }
-                    if let (Some((f, _)), true) = (filter, doc <= end) {
-                        let at = if f.doc() < doc { f.seek(doc) } else { f.doc() };
-                        if at != doc {
-                            start = at;
-                            continue;
-                        }
-                    }
-                    doc
-                }
-            };
+            }
             if doc > end {
                 break;
             }
             // A document missing a required clause cannot make it, nor can any before that
-            // clause's next document (found in its postings, unless its holders say the
-            // document lacks it: the filter then proposes the next one).
+            // clause's next document.
             for &j in &required {
-                let at = clauses[j].lookup.seek(doc);
+                let at = clauses[j].seek(doc);
                 if at != doc {
                     start = at;
                     continue 'docs;
                 }
             }
-            if by_holders {
-                let mut acc = 0.0;
-                for ((c, m), h) in clauses.iter().zip(&window_max).zip(held.iter_mut()) {
-                    if c.lookup.may_hold(doc) {
-                        acc += m;
-                    }
-                    *h = acc * SLACK;
-                }
-                if acc * SLACK <= threshold {
-                    // No clause holds this document, nor (when none holds a later one) any
-                    // document the filter has left.
-                    if acc == 0.0 && filter_drives && clauses[essential..].iter().all(|c| c.lookup.none_after(doc)) {
-                        break 'docs;
-                    }
-                    start = doc + 1;
-                    continue 'docs;
-                }
-            }
-            let bounds = if by_holders { &held } else { &reach };
             proposed += 1;
             scores.iter_mut().for_each(|s| *s = None);
             // Every clause, the heaviest first, while the document can still make it: a document
             // the essential clauses miss stops at the first non-essential one.
             let (mut sum, mut possible, mut matched) = (0.0, true, false);
             for j in (0..n).rev() {
-                if sum + bounds[j] <= threshold {
+                if sum + reach[j] <= threshold {
                     possible = false;
                     break;
                 }
                 let c = &mut clauses[j];
-                if c.holds(doc) {
-                    let s = c.lookup.score(doc);
+                if c.seek(doc) == doc {
+                    let s = c.scorer.score();
                     scores[c.index] = Some(s);
                     sum += s;
                     matched = true;
@@ -562,16 +427,85 @@ fn prune<L: Lookup>(
                     required_for(threshold, &window_max, &mut required);
                 }
             }
-            // A driving filter's remaining documents match nothing once every essential term's
-            // postings have run out.
-            if !matched && filter_drives && clauses[essential..].iter().all(|c| c.lookup.none_after(doc)) {
-                break 'docs;
-            }
             start = doc + 1;
         }
         start = start.max(end + 1);
         if start >= TERMINATED {
             break;
+        }
+    }
+    proposed
+}
+
+/// One term of the disjunction on one segment, read from the documents holding it.
+struct HeldClause {
+    /// The term's place in the query: scores are summed in this order.
+    index: usize,
+    /// The most the term adds to a score.
+    max: Score,
+    scoring: TermScoring,
+    holders: Arc<TermHolders>,
+}
+
+/// The best documents of a narrow `filter` (one portal among many): each of its documents is
+/// looked up in every term, and the terms' holders ([`TermHolders`]) answer those look-ups
+/// without postings. Every document is first bounded by the maxima of the terms it holds, a
+/// term at a time (each term's bits are then read in order); a document whose bound cannot
+/// beat the threshold is passed over, and the others are scored the heaviest term first while
+/// they still can. Hands every document that beats the threshold to `callback` (which answers
+/// the new threshold), in document order; answers how many documents it scored.
+fn prune_held(
+    mut clauses: Vec<HeldClause>,
+    mut filter: Box<dyn Scorer>,
+    mut threshold: Score,
+    terms: usize,
+    callback: &mut dyn FnMut(DocId, Score) -> Score,
+) -> usize {
+    let mut docs = Vec::new();
+    let mut doc = filter.doc();
+    while doc != TERMINATED {
+        docs.push(doc);
+        doc = filter.advance();
+    }
+    clauses.sort_by(|a, b| b.max.total_cmp(&a.max));
+    let mut bounds = vec![0.0 as Score; docs.len()];
+    for c in &clauses {
+        for (&doc, bound) in docs.iter().zip(bounds.iter_mut()) {
+            if c.holders.holds(doc) {
+                *bound += c.max;
+            }
+        }
+    }
+    let mut scores: Vec<Option<Score>> = vec![None; terms];
+    let mut proposed = 0;
+    for (&doc, &bound) in docs.iter().zip(&bounds) {
+        // Only documents matching a term are matches.
+        if bound == 0.0 || bound * SLACK <= threshold {
+            continue;
+        }
+        proposed += 1;
+        scores.iter_mut().for_each(|s| *s = None);
+        // What the terms not yet looked at may add.
+        let (mut sum, mut rest, mut possible) = (0.0, bound, true);
+        for c in &clauses {
+            if !c.holders.holds(doc) {
+                continue;
+            }
+            if (sum + rest.max(0.0)) * SLACK <= threshold {
+                possible = false;
+                break;
+            }
+            let s = c.scoring.score_with(doc, c.holders.freq(doc));
+            scores[c.index] = Some(s);
+            sum += s;
+            rest -= c.max;
+        }
+        if possible {
+            // Summed in the query's order, as the plain disjunction sums.
+            let score: Score = scores.iter().flatten().sum();
+            if score > threshold {
+                threshold = callback(doc, score);
+            }
         }
     }
     proposed

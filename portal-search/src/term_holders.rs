@@ -23,8 +23,6 @@ pub(crate) struct TermHolders {
     freqs: Vec<u8>,
     /// The holders whose frequency is [`SATURATED`] or more, by document.
     large: Vec<(DocId, u32)>,
-    /// The last document holding the term.
-    last: Option<DocId>,
 }
 
 /// The frequency a byte of [`TermHolders::freqs`] cannot hold.
@@ -44,7 +42,9 @@ impl TermHolders {
         };
         loop {
             let docs = postings.docs();
-            let Some(&last) = docs.last() else { break };
+            if docs.is_empty() {
+                break;
+            }
             for (&doc, &freq) in docs.iter().zip(postings.freqs()) {
                 holders.words[doc as usize / 64].0 |= 1 << (doc % 64);
                 match u8::try_from(freq) {
@@ -55,7 +55,6 @@ impl TermHolders {
                     }
                 }
             }
-            holders.last = Some(last);
             postings.advance();
         }
         let mut before = 0;
@@ -79,11 +78,6 @@ impl TermHolders {
     /// Whether document `doc` holds the term.
     pub(crate) fn holds(&self, doc: DocId) -> bool {
         self.words.get(doc as usize / 64).is_some_and(|(w, _)| w >> (doc % 64) & 1 == 1)
-    }
-
-    /// Whether no document after `doc` holds the term.
-    pub(crate) fn none_after(&self, doc: DocId) -> bool {
-        self.last.is_none_or(|last| last <= doc)
     }
 
     /// How many bytes the holders take (for bounding a cache of them).
@@ -145,8 +139,6 @@ mod tests {
                 }
                 let held: Vec<DocId> = (0..reader.max_doc() + 64).filter(|&d| holders.holds(d)).collect();
                 prop_assert_eq!(&held, &expected);
-                let last = *expected.last().unwrap();
-                prop_assert!(holders.none_after(last) && (last == 0 || !holders.none_after(last - 1)));
             }
         }
     }
