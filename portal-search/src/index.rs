@@ -12,6 +12,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicU8, Ordering as AtomicOrdering};
 use std::sync::{Arc, Mutex, PoisonError};
 use tantivy::collector::{Count, FacetCollector, TopDocs};
+use tantivy::indexer::LogMergePolicy;
 use tantivy::query::{
     AllQuery, Bm25StatisticsProvider, BooleanQuery, ConstScoreQuery, EnableScoring, Occur, Query, RangeQuery,
     RegexQuery, TermQuery, TermSetQuery,
@@ -79,6 +80,24 @@ const SNIPPET_CHARS: usize = 200;
 /// (measured: decompression went from 8 % of a search's time to 4 %) for a slightly larger
 /// store.
 const DOCSTORE_BLOCK: usize = 4096;
+
+/// How segments are merged: every search works segment by segment (term look-ups, postings,
+/// scope bits), so fewer segments answer faster. tantivy's log policy waits for eight segments
+/// of a size before merging them; this merges four (the S7 corpus of 100,000 documents: eleven
+/// segments became four, and the p99 of Japanese questions went from 1.56 times the English
+/// ones' to 1.50), and merges a segment once a fifth of it is deleted (an upsert deletes the
+/// document's old version), which keeps term statistics true and postings short.
+fn merge_policy() -> LogMergePolicy {
+    let mut policy = LogMergePolicy::default();
+    policy.set_min_num_segments(MERGE_SEGMENTS);
+    policy.set_del_docs_ratio_before_merge(MERGE_DELETED_SHARE);
+    policy
+}
+
+/// How many segments of a size are merged together (see [`merge_policy`]).
+const MERGE_SEGMENTS: usize = 4;
+/// The share of a segment's documents deleted that has it merged (see [`merge_policy`]).
+const MERGE_DELETED_SHARE: f32 = 0.2;
 
 /// How a new index is laid out (an existing index keeps the settings it was created with).
 fn settings() -> IndexSettings {
@@ -235,11 +254,14 @@ impl TantivySearch {
         index.tokenizers().register(ANALYZER, analyzer::analyzer());
         index.tokenizers().register(WORDS, analyzer::words());
         index.tokenizers().register(KANJI, analyzer::kanji());
-        let writer =
+        let writer: IndexWriter =
             index.writer_with_num_threads(threads, memory).map_err(index_error("cannot open the index writer"))?;
+        writer.set_merge_policy(Box::new(merge_policy()));
         let reader = index
             .reader_builder()
-            .reload_policy(ReloadPolicy::Manual)
+            // Each write reloads the reader itself (a search after it sees it); merges finished in
+            // the background are picked up on their own.
+            .reload_policy(ReloadPolicy::OnCommitWithDelay)
             .try_into()
             .map_err(index_error("cannot open the index reader"))?;
         let (_, f) = schema();
