@@ -302,7 +302,17 @@ pub(crate) struct TermFinder {
     /// Bit `c % 64` set for the first character `c` of every gram: most pieces of a text are
     /// passed over with one test.
     gram_firsts: u64,
+    /// Bit [`pair_bit`] set for every gram: most of the other pieces are passed over with a
+    /// second test.
+    gram_pairs: [u64; 4],
     words: std::sync::Mutex<Words>,
+}
+
+/// Where a gram's bit sits in [`TermFinder::gram_pairs`] (a hash of its characters to 0..256).
+fn pair_bit(first: char, second: Option<char>) -> (usize, u64) {
+    let h = (first as u32).wrapping_mul(0x9E37_79B9) ^ second.map_or(0, |c| c as u32).wrapping_mul(0x85EB_CA6B);
+    let bit = (h >> 24) as usize;
+    (bit / 64, 1 << (bit % 64))
 }
 
 /// The stemmer of a [`TermFinder`], and the words it already stemmed with whether they are
@@ -345,8 +355,13 @@ impl TermFinder {
             .collect();
         grams.sort_unstable();
         let gram_firsts = grams.iter().fold(0u64, |bits, (c, _)| bits | 1 << (*c as u32 % 64));
+        let mut gram_pairs = [0u64; 4];
+        for &(first, second) in &grams {
+            let (word, bit) = pair_bit(first, second);
+            gram_pairs[word] |= bit;
+        }
         let words = std::sync::Mutex::new(Words { stemmer: analyzer(), known: Default::default() });
-        TermFinder { terms, firsts, grams, gram_firsts, words }
+        TermFinder { terms, firsts, grams, gram_firsts, gram_pairs, words }
     }
 
     /// Whether the query has no term.
@@ -419,7 +434,12 @@ impl TermFinder {
 
     /// Whether `first` and `second` (or `first` alone) make one of the Japanese terms.
     fn is_gram(&self, first: char, second: Option<char>) -> bool {
-        self.gram_firsts & 1 << (first as u32 % 64) != 0 && self.grams.binary_search(&(first, second)).is_ok()
+        self.gram_firsts & 1 << (first as u32 % 64) != 0
+            && {
+                let (word, bit) = pair_bit(first, second);
+                self.gram_pairs[word] & bit != 0
+            }
+            && self.grams.binary_search(&(first, second)).is_ok()
     }
 
     /// [`TermFinder::find`] on an ASCII `text`: each byte is a character and its own normal
