@@ -228,15 +228,28 @@ impl TantivySearch {
                 .with_context("dir", dir.display())
                 .with_source(e)
         })?;
-        let (schema, _) = schema();
-        let directory = tantivy::directory::MmapDirectory::open(dir).map_err(|e| {
-            Error::new(ErrorKind::Unavailable, "cannot open the index directory").with_source(e.to_string())
-        })?;
-        let index = Index::builder().schema(schema).settings(settings()).open_or_create(directory).map_err(|e| {
-            Error::new(ErrorKind::ConfigInvalid, "cannot open the search index (another schema?)")
+        let directory = || {
+            tantivy::directory::MmapDirectory::open(dir).map_err(|e| {
+                Error::new(ErrorKind::Unavailable, "cannot open the index directory").with_source(e.to_string())
+            })
+        };
+        let cannot = |e: tantivy::TantivyError| {
+            Error::new(ErrorKind::ConfigInvalid, "cannot open the search index")
                 .with_context("dir", dir.display())
                 .with_source(e.to_string())
-        })?;
+        };
+        let builder = || Index::builder().schema(schema().0).settings(settings());
+        let index = match builder().open_or_create(directory()?) {
+            Ok(index) => index,
+            // An index of an earlier layout. The index follows storage: it is emptied, and the
+            // next catch-up (from position 0) rebuilds it.
+            Err(tantivy::TantivyError::SchemaError(_)) => {
+                tracing::warn!(dir = %dir.display(), "search index of another layout; emptying it for a rebuild");
+                remove_index_files(dir)?;
+                builder().open_or_create(directory()?).map_err(cannot)?
+            }
+            Err(e) => return Err(cannot(e)),
+        };
         Self::with_index(index, DISK_WRITER)
     }
 
@@ -302,6 +315,28 @@ impl TantivySearch {
             .await
             .map_err(|e| Error::internal("search task failed").with_source(e.to_string()))?
     }
+}
+
+/// Remove the files of a tantivy index from `dir` (its metadata, locks and segment files named
+/// by their segment's id), and nothing else.
+fn remove_index_files(dir: &Path) -> Result<()> {
+    let failed = |e: std::io::Error| {
+        Error::new(ErrorKind::Unavailable, "cannot empty the index directory")
+            .with_context("dir", dir.display())
+            .with_source(e)
+    };
+    for entry in std::fs::read_dir(dir).map_err(failed)? {
+        let entry = entry.map_err(failed)?;
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        let segment_file =
+            name.split_once('.').is_some_and(|(id, _)| id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit()));
+        let index_file = matches!(name.as_ref(), "meta.json" | ".managed.json") || name.starts_with(".tantivy-");
+        if (segment_file || index_file) && entry.file_type().map_err(failed)?.is_file() {
+            std::fs::remove_file(entry.path()).map_err(failed)?;
+        }
+    }
+    Ok(())
 }
 
 /// How many documents of `searcher` hold `term`.
