@@ -26,11 +26,18 @@ pub const KANJI: &str = "portal_kanji";
 /// The analyzer: [`PortalTokenizer`], then English stop words and stemming (which leave
 /// Japanese tokens as they are).
 pub fn analyzer() -> TextAnalyzer {
+    BUILT.clone()
+}
+
+/// [`analyzer`], built once: its stop words make a set, and building it three times a search
+/// (query terms, highlighter, stemmer) allocated enough to have the allocator consolidate its
+/// free lists each time, slow when the caches are cold.
+static BUILT: std::sync::LazyLock<TextAnalyzer> = std::sync::LazyLock::new(|| {
     TextAnalyzer::builder(PortalTokenizer)
         .filter(StopWordFilter::new(Language::English).expect("tantivy ships English stop words"))
         .filter(Stemmer::new(Language::English))
         .build()
-}
+});
 
 /// [`PortalTokenizer`] alone: words as written (lowercased, not stemmed, stop words kept), for
 /// matching what someone is still typing.
