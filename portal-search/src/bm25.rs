@@ -149,7 +149,10 @@ impl Bm25TermWeight {
         boost: Score,
     ) -> tantivy::Result<Option<(Bm25TermScorer, Arc<TermBlocks>)>> {
         let Some(info) = self.term_info(reader)? else { return Ok(None) };
-        let blocks = self.kept_or_read(&info, reader, TermInfos::blocks, TermBlocks::read)?;
+        let blocks = match &self.infos {
+            Some(infos) => infos.blocks(&self.term, &info, reader)?,
+            None => Arc::new(TermBlocks::read(&self.term, &info, reader)?),
+        };
         Ok(Some((self.scorer_at(&info, reader, boost)?, blocks)))
     }
 
@@ -170,21 +173,6 @@ impl Bm25TermWeight {
         };
         let Some(holders) = holders else { return Ok(None) };
         Ok(Some((self.scoring_on(reader, boost)?, holders)))
-    }
-
-    /// What `read` reads of the term's postings at `info`, kept in the term infos by `kept`
-    /// when the query has them.
-    fn kept_or_read<T>(
-        &self,
-        info: &TermInfo,
-        reader: &SegmentReader,
-        kept: impl Fn(&TermInfos, &Term, &TermInfo, &SegmentReader) -> tantivy::Result<Arc<T>>,
-        read: impl Fn(&Term, &TermInfo, &SegmentReader) -> tantivy::Result<T>,
-    ) -> tantivy::Result<Arc<T>> {
-        match &self.infos {
-            Some(infos) => kept(infos, &self.term, info, reader),
-            None => Ok(Arc::new(read(&self.term, info, reader)?)),
-        }
     }
 
     /// Where the term sits in `reader`'s segment.

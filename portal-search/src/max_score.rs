@@ -13,9 +13,10 @@
 //! still make the page. The page is the one the plain disjunction gives: a document is skipped
 //! only when it cannot score above the page's lowest score, which the collector requires.
 //!
-//! The essential terms propose documents that are then looked up in the filter, or, for a filter
-//! that keeps few documents (one portal among many), the filter's documents are walked and each
-//! is looked up in the essential terms' postings ([`MaxScoreQuery::filter_first`]).
+//! The essential terms propose documents that are then looked up in the filter ([`prune`], in
+//! windows bounded by the terms' blocks), or, for a filter that keeps few documents (one portal
+//! among many), the filter's documents are walked and looked up in the documents holding each
+//! term, without postings ([`MaxScoreQuery::filter_first`], [`prune_held`]).
 //!
 //! Only `TopDocs` prunes (`Weight::for_each_pruning`); counting, facets and explanations walk
 //! every match, with the same documents and scores as a plain `BooleanQuery` (tested).
@@ -40,9 +41,9 @@ const SLACK: Score = 1.0 + 1e-5;
 pub(crate) struct MaxScoreQuery {
     filter: Option<BooleanQuery>,
     terms: Vec<Bm25TermQuery>,
-    /// Whether the filter's documents are walked, each looked up in the essential terms'
-    /// postings (a narrow filter), rather than the essential terms proposing documents that are
-    /// looked up in the filter.
+    /// Whether the filter's documents are walked, each looked up in the terms' holders (a
+    /// narrow filter), rather than the essential terms proposing documents that are looked up
+    /// in the filter.
     filter_drives: bool,
 }
 
@@ -52,8 +53,8 @@ impl MaxScoreQuery {
         MaxScoreQuery { filter, terms, filter_drives: false }
     }
 
-    /// The filter's documents are walked and looked up in the terms' postings: for a filter
-    /// that keeps few documents against the terms' postings.
+    /// The filter's documents are walked and looked up in the documents holding each term
+    /// ([`TermHolders`]): for a filter that keeps few documents against the terms' postings.
     pub(crate) fn filter_first(filter: BooleanQuery, terms: Vec<Bm25TermQuery>) -> Self {
         MaxScoreQuery { filter: Some(filter), terms, filter_drives: true }
     }
