@@ -34,8 +34,9 @@ const MAX_BLOCK_ENTRIES: usize = 1 << 22;
 /// fifth of a 100,000-document index); when full it starts over.
 const MAX_HOLDER_BYTES: usize = 1 << 26;
 
-/// Where terms sit in segments' postings (`None`: the segment lacks the term), and what their
-/// blocks can score ([`TermBlocks`]), shared by the searches of one index.
+/// Where terms sit in segments' postings (`None`: the segment lacks the term), what their
+/// blocks can score ([`TermBlocks`]) and which documents hold them ([`TermHolders`]), shared by
+/// the searches of one index.
 #[derive(Default)]
 pub(crate) struct TermInfos {
     places: Mutex<BySegment<Option<TermInfo>>>,
@@ -56,18 +57,28 @@ impl<V> Default for BySegment<V> {
 }
 
 impl<V: Clone> BySegment<V> {
-    fn get(&self, segment: SegmentId, term: &Term) -> Option<V> {
-        self.values.get(&segment).and_then(|terms| terms.get(term)).cloned()
-    }
-
-    /// Keep `value` (of `size`), first forgetting everything when that would pass `cap`.
-    fn insert(&mut self, segment: SegmentId, term: &Term, value: V, size: usize, cap: usize) {
-        if self.size + size > cap {
-            *self = BySegment::default();
+    /// The value of `term` in `reader`'s segment in `cache`, else made by `read` (with its size)
+    /// and kept, first forgetting everything when keeping it would pass `cap`.
+    fn get_or_read(
+        cache: &Mutex<Self>,
+        term: &Term,
+        reader: &SegmentReader,
+        cap: usize,
+        read: impl FnOnce() -> tantivy::Result<(V, usize)>,
+    ) -> tantivy::Result<V> {
+        let segment = reader.segment_id();
+        if let Some(value) = lock(cache).values.get(&segment).and_then(|terms| terms.get(term)) {
+            return Ok(value.clone());
         }
-        if self.values.entry(segment).or_default().insert(term.clone(), value).is_none() {
-            self.size += size;
+        let (value, size) = read()?;
+        let mut kept = lock(cache);
+        if kept.size + size > cap {
+            *kept = BySegment::default();
         }
+        if kept.values.entry(segment).or_default().insert(term.clone(), value.clone()).is_none() {
+            kept.size += size;
+        }
+        Ok(value)
     }
 }
 
@@ -85,13 +96,9 @@ impl std::fmt::Debug for TermInfos {
 impl TermInfos {
     /// Where `term` sits in `reader`'s segment, looked up there unless already known.
     pub(crate) fn get(&self, term: &Term, reader: &SegmentReader) -> tantivy::Result<Option<TermInfo>> {
-        let segment = reader.segment_id();
-        if let Some(info) = lock(&self.places).get(segment, term) {
-            return Ok(info);
-        }
-        let info = reader.inverted_index(term.field())?.get_term_info(term)?;
-        lock(&self.places).insert(segment, term, info.clone(), 1, MAX_TERM_INFOS);
-        Ok(info)
+        BySegment::get_or_read(&self.places, term, reader, MAX_TERM_INFOS, || {
+            Ok((reader.inverted_index(term.field())?.get_term_info(term)?, 1))
+        })
     }
 
     /// The blocks of `term`'s postings (at `info`) in `reader`'s segment, read unless already
@@ -102,31 +109,26 @@ impl TermInfos {
         info: &TermInfo,
         reader: &SegmentReader,
     ) -> tantivy::Result<Arc<TermBlocks>> {
-        let segment = reader.segment_id();
-        if let Some(blocks) = lock(&self.blocks).get(segment, term) {
-            return Ok(blocks);
-        }
-        let blocks = Arc::new(TermBlocks::read(term, info, reader)?);
-        lock(&self.blocks).insert(segment, term, blocks.clone(), blocks.size(), MAX_BLOCK_ENTRIES);
-        Ok(blocks)
+        BySegment::get_or_read(&self.blocks, term, reader, MAX_BLOCK_ENTRIES, || {
+            let blocks = TermBlocks::read(term, info, reader)?;
+            let size = blocks.size();
+            Ok((Arc::new(blocks), size))
+        })
     }
-}
 
-impl TermInfos {
     /// The documents of `reader`'s segment holding `term` (`None`: the segment lacks the term),
     /// read unless already known: one look-up answers both.
     pub(crate) fn holders(&self, term: &Term, reader: &SegmentReader) -> tantivy::Result<Option<Arc<TermHolders>>> {
-        let segment = reader.segment_id();
-        if let Some(holders) = lock(&self.holders).get(segment, term) {
-            return Ok(holders);
-        }
-        let holders = match self.get(term, reader)? {
-            Some(info) => Some(Arc::new(TermHolders::read(term, &info, reader)?)),
-            None => None,
-        };
-        let size = holders.as_ref().map_or(1, |h| h.size());
-        lock(&self.holders).insert(segment, term, holders.clone(), size, MAX_HOLDER_BYTES);
-        Ok(holders)
+        BySegment::get_or_read(&self.holders, term, reader, MAX_HOLDER_BYTES, || {
+            Ok(match self.get(term, reader)? {
+                Some(info) => {
+                    let holders = TermHolders::read(term, &info, reader)?;
+                    let size = holders.size();
+                    (Some(Arc::new(holders)), size)
+                }
+                None => (None, 1),
+            })
+        })
     }
 }
 
