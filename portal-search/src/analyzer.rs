@@ -279,7 +279,6 @@ fn push(tokens: &mut Vec<Token>, run: &[Unit]) {
 /// The most words a [`TermFinder`] remembers.
 const MAX_KNOWN_WORDS: usize = 4096;
 
-/// Finds where a query's terms occur in texts, for highlighting.
 /// A piece of a text that is one of the terms: where it starts and ends, in bytes and in
 /// characters (a passage is measured in characters; counting them again per hit was a third of
 /// a Japanese snippet's time).
@@ -299,6 +298,7 @@ impl Found {
     }
 }
 
+/// Finds where a query's terms occur in texts, for highlighting.
 pub(crate) struct TermFinder {
     terms: std::collections::HashSet<String>,
     /// The first characters of the terms: a word starting otherwise is no term.
@@ -330,18 +330,21 @@ struct Words {
     known: foldhash::HashMap<String, bool>,
 }
 
-/// Set the character ranges of `found` (in text order) from their byte ranges.
-fn count_chars(text: &str, found: &mut [Found]) {
+/// The pieces of `text` at the byte ranges `found` (in text order), their characters counted.
+fn count_chars(text: &str, found: Vec<(usize, usize)>) -> Vec<Found> {
     let (mut at, mut n) = (0, 0);
-    for f in found {
-        if f.from >= at {
-            n += text[at..f.from].chars().count();
-        } else {
-            n -= text[f.from..at].chars().count();
-        }
-        at = f.from;
-        f.chars = (n, n + text[f.from..f.to].chars().count());
-    }
+    found
+        .into_iter()
+        .map(|(from, to)| {
+            if from >= at {
+                n += text[at..from].chars().count();
+            } else {
+                n -= text[from..at].chars().count();
+            }
+            at = from;
+            Found { from, to, chars: (n, n + text[from..to].chars().count()) }
+        })
+        .collect()
 }
 
 impl TermFinder {
@@ -476,7 +479,7 @@ impl TermFinder {
 
     /// [`TermFinder::find`] on any text, normalized character by character.
     fn find_normalized(&self, words: &mut Words, text: &str) -> Vec<Found> {
-        let mut found: Vec<Found> = Vec::new();
+        let mut found = Vec::new();
         let mut gram = String::new();
         let units = units(text);
         for (class, run) in runs(&units, same_run) {
@@ -485,21 +488,20 @@ impl TermFinder {
                 Script::Other => {}
                 Script::Word => {
                     if self.is_word_term(words, &mut gram, run.iter().map(|u| u.c), run.len()) {
-                        found.push(Found::ascii(first.from, last.to));
+                        found.push((first.from, last.to));
                     }
                 }
                 _ => {
                     let single = (run.len() == 1).then_some(run);
                     for piece in single.into_iter().chain(run.windows(2)) {
                         if self.is_gram(piece[0].c, piece.get(1).map(|u| u.c)) {
-                            found.push(Found::ascii(piece[0].from, piece[piece.len() - 1].to));
+                            found.push((piece[0].from, piece[piece.len() - 1].to));
                         }
                     }
                 }
             }
         }
-        count_chars(text, &mut found);
-        found
+        count_chars(text, found)
     }
 
     /// Whether the normalized word of `chars` characters stems to one of the terms; only a
