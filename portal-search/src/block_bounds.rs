@@ -31,7 +31,40 @@ pub(crate) struct TermBlocks {
     pairs: Vec<(u8, u32)>,
     /// Each block's maximum for the last shape of scores asked for ([`TermBlocks::maxima`]).
     maxima: Mutex<Option<(Shape, Arc<[Score]>)>>,
+    /// The postings that score most, listed apart (frequent terms only).
+    top: Option<TopTier>,
 }
+
+/// The postings of a frequent term that score most in every shape of BM25 scores, listed apart:
+/// the few documents where the term weighs most, and the most any other posting can score.
+///
+/// A frequent term's blocks nearly all hold a posting that scores high (in a title, most
+/// postings score alike), so its blocks' maxima seldom fall below the page's threshold and the
+/// term proposes every document it holds. Once its other postings together with the rest of
+/// the query cannot lift a document onto the page, only the listed documents need proposing
+/// ([`crate::max_score`]).
+///
+/// Which postings are listed does not depend on the shape. BM25 rises with the frequency and
+/// falls with the field length in every shape, so a posting no other *dominates* (none has a
+/// shorter or equal field with a higher or equal frequency) may score highest. The (length,
+/// frequency) pairs are peeled in layers of such pairs, the best first, and listed while the
+/// listed postings stay within [`TOP_SHARE`] of the term's: no posting left out then dominates
+/// one listed, and the next layer's pairs bound every posting left out, in any shape.
+#[derive(Debug, Default)]
+struct TopTier {
+    /// The listed documents, ascending.
+    docs: Vec<DocId>,
+    /// The Pareto-best (field length id, term frequency) pairs of the postings not listed.
+    rest: Vec<(u8, u32)>,
+}
+
+/// The fewest postings a term has for its best ones to be listed ([`TopTier`]): a term with
+/// fewer is cheap to walk whole.
+const TOP_MIN_POSTINGS: u32 = if cfg!(test) { 64 } else { 2048 };
+
+/// At most this share of a term's postings is listed ([`TopTier`]): the fewer, the fewer
+/// documents a listed term proposes, but the higher the bound of the others.
+const TOP_SHARE: u32 = 8;
 
 /// How many postings a block holds (the last of a term's blocks may hold fewer). Smaller
 /// blocks bound their documents more tightly: a window of a frequent term then spans fewer
@@ -70,6 +103,9 @@ impl TermBlocks {
             }
             postings.advance();
         }
+        if info.doc_freq >= TOP_MIN_POSTINGS {
+            blocks.top = TopTier::read(term, info, reader)?;
+        }
         Ok(blocks)
     }
 
@@ -107,8 +143,102 @@ impl TermBlocks {
 
     /// How many entries the blocks hold (for bounding a cache of them).
     pub(crate) fn size(&self) -> usize {
-        self.last_docs.len() + self.pairs.len()
+        self.last_docs.len() + self.pairs.len() + self.top.as_ref().map_or(0, |t| t.docs.len() + t.rest.len())
     }
+
+    /// The documents of the postings that score most, ascending, and the most any other posting
+    /// scores (`score` giving the score of a (length id, frequency) pair); `None` for a term
+    /// with few postings, or whose best ones are too many to list ([`TopTier`]).
+    pub(crate) fn top(&self, score: impl Fn(u8, u32) -> Score) -> Option<(&[DocId], Score)> {
+        let top = self.top.as_ref()?;
+        Some((&top.docs, top.rest.iter().map(|&(length, tf)| score(length, tf)).fold(0.0, Score::max)))
+    }
+
+    /// The documents of [`TermBlocks::top`] (none when it is `None`).
+    pub(crate) fn top_docs(&self) -> &[DocId] {
+        self.top.as_ref().map_or(&[], |t| &t.docs)
+    }
+}
+
+/// Frequencies are counted apart up to this; higher ones share its count (with their largest
+/// frequency per length kept apart).
+const COUNTED_FREQS: usize = 256;
+
+impl TopTier {
+    /// The best postings of the term at `info` in `reader`'s segment (see [`TopTier`]); `None`
+    /// when even the best layer holds more than [`TOP_SHARE`] of them, or every posting.
+    fn read(term: &Term, info: &TermInfo, reader: &SegmentReader) -> tantivy::Result<Option<TopTier>> {
+        let field = term.field();
+        let lengths = reader.get_fieldnorms_reader(field)?;
+        let index = reader.inverted_index(field)?;
+        let slot = |length: u8, tf: u32| length as usize * COUNTED_FREQS + (tf as usize).min(COUNTED_FREQS - 1);
+        // How many postings hold each (length, frequency) pair; the largest frequency of each
+        // length's shared slot.
+        let mut counts = vec![0u32; 256 * COUNTED_FREQS];
+        let mut largest = [0u32; 256];
+        let mut postings = index.read_block_postings_from_terminfo(info, IndexRecordOption::WithFreqs)?;
+        while !postings.docs().is_empty() {
+            for (&doc, &tf) in postings.docs().iter().zip(postings.freqs()) {
+                let length = lengths.fieldnorm_id(doc);
+                counts[slot(length, tf)] += 1;
+                largest[length as usize] = largest[length as usize].max(tf);
+            }
+            postings.advance();
+        }
+        // The pairs present, by length, then the highest frequency first.
+        let mut pairs: Vec<(u8, u32)> = (0..counts.len())
+            .filter(|&i| counts[i] > 0)
+            .map(|i| {
+                let (length, tf) = ((i / COUNTED_FREQS) as u8, (i % COUNTED_FREQS) as u32);
+                (length, if tf as usize == COUNTED_FREQS - 1 { largest[length as usize] } else { tf })
+            })
+            .collect();
+        pairs.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
+        let count = |&(length, tf): &(u8, u32)| counts[slot(length, tf)];
+        let cap = info.doc_freq / TOP_SHARE;
+        let mut listed = vec![false; counts.len()];
+        let (mut taken, mut any) = (0u32, false);
+        loop {
+            let layer = pareto_best(&pairs);
+            let more: u32 = layer.iter().map(count).sum();
+            if taken + more > cap || layer.len() == pairs.len() {
+                if !any {
+                    return Ok(None);
+                }
+                let mut docs = Vec::with_capacity(taken as usize);
+                let mut postings = index.read_block_postings_from_terminfo(info, IndexRecordOption::WithFreqs)?;
+                while !postings.docs().is_empty() {
+                    for (&doc, &tf) in postings.docs().iter().zip(postings.freqs()) {
+                        if listed[slot(lengths.fieldnorm_id(doc), tf)] {
+                            docs.push(doc);
+                        }
+                    }
+                    postings.advance();
+                }
+                return Ok(Some(TopTier { docs, rest: layer }));
+            }
+            for &(length, tf) in &layer {
+                listed[slot(length, tf)] = true;
+            }
+            pairs.retain(|&(length, tf)| !listed[slot(length, tf)]);
+            taken += more;
+            any = true;
+        }
+    }
+}
+
+/// The pairs of `pairs` (sorted by length, then the highest frequency first) that no other
+/// pair dominates.
+fn pareto_best(pairs: &[(u8, u32)]) -> Vec<(u8, u32)> {
+    let mut best = Vec::new();
+    let mut highest = None;
+    for &(length, tf) in pairs {
+        if highest.is_none_or(|h| tf > h) {
+            best.push((length, tf));
+            highest = Some(tf);
+        }
+    }
+    best
 }
 
 #[cfg(test)]
@@ -176,6 +306,52 @@ mod tests {
             prop_assert!((1..blocks.len()).all(|i| blocks.last_doc(i - 1) < blocks.last_doc(i)));
             for (i, b) in best.iter().enumerate() {
                 prop_assert_eq!(*b, blocks.max(i, &score));
+            }
+        }
+
+        /// A frequent term's best postings, listed apart, are at most an eighth of its postings,
+        /// ascending; no posting left out has both a shorter (or equal) field and a higher (or
+        /// equal) frequency than one listed; and in any BM25 shape the bound of those left out
+        /// is at least what each scores and is reached by one.
+        #[test]
+        fn the_best_postings_outscore_the_rest_in_every_shape(
+            docs in proptest::collection::vec((1usize..9, 0usize..60), 64..600),
+            shapes in proptest::collection::vec((0.1f32..2.0, 0.0f32..1.0), 1..4),
+        ) {
+            let mut schema = Schema::builder();
+            let text = schema.add_text_field("text", TEXT);
+            let index = Index::create_in_ram(schema.build());
+            let mut writer: tantivy::IndexWriter = index.writer_with_num_threads(1, 15_000_000).unwrap();
+            for (tf, filler) in &docs {
+                let words: Vec<&str> = std::iter::repeat_n("x", *tf).chain(std::iter::repeat_n("y", *filler)).collect();
+                writer.add_document(doc!(text => words.join(" "))).unwrap();
+            }
+            writer.commit().unwrap();
+            let searcher = index.reader().unwrap().searcher();
+            let reader = searcher.segment_reader(0);
+            let term = Term::from_field_text(text, "x");
+            let info = reader.inverted_index(text).unwrap().get_term_info(&term).unwrap().unwrap();
+            let blocks = TermBlocks::read(&term, &info, reader).unwrap();
+            let lengths = reader.get_fieldnorms_reader(text).unwrap();
+            let mut postings = reader.inverted_index(text).unwrap().read_postings_from_terminfo(&info, IndexRecordOption::WithFreqs).unwrap();
+            let mut all = Vec::new();
+            while postings.doc() != TERMINATED {
+                all.push((postings.doc(), lengths.fieldnorm_id(postings.doc()), postings.term_freq()));
+                postings.advance();
+            }
+            let listed = blocks.top_docs().to_vec();
+            prop_assert!(listed.len() <= all.len() / 8);
+            prop_assert!(listed.windows(2).all(|w| w[0] < w[1]));
+            prop_assert_eq!(blocks.top(|_, _| 0.0).is_some(), !listed.is_empty());
+            let (best, others): (Vec<_>, Vec<_>) = all.iter().partition(|(doc, _, _)| listed.binary_search(doc).is_ok());
+            for (_, length, tf) in &best {
+                prop_assert!(!others.iter().any(|(_, l, t)| l <= length && t >= tf));
+            }
+            for (k1, b) in shapes {
+                let score = bm25(k1, b);
+                let Some((_, rest)) = blocks.top(&score) else { continue };
+                let highest = others.iter().map(|&(_, length, tf)| score(length, tf)).fold(0.0, Score::max);
+                prop_assert_eq!(rest, highest);
             }
         }
     }

@@ -101,20 +101,55 @@ struct Clause {
     blocks: Option<(Arc<TermBlocks>, Arc<[Score]>)>,
     /// The block holding the current window's start (past the last when none does).
     block: usize,
+    /// The most the postings of a frequent term add that are not among its best, listed apart
+    /// in `blocks` (see [`TermBlocks::top`]), and the next of those listed to propose.
+    top: Option<(Score, usize)>,
+}
+
+/// What a clause does within a window, by what it can add there ([`prune`]).
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
+enum Role {
+    /// Looked up for the documents others propose.
+    Looked,
+    /// Proposes the documents of its best postings ([`TermBlocks::top`]).
+    ProposesBest,
+    /// Proposes every document it holds.
+    Proposes,
+}
+
+/// A part of a clause's postings, as MaxScore weighs it: every posting, or for a clause whose
+/// best postings are listed apart, those best ones or the others.
+#[derive(Clone, Copy, Debug)]
+struct Part {
+    clause: usize,
+    /// The role the clause takes when this part cannot be left out.
+    role: Role,
 }
 
 impl Clause {
     /// A clause scored by `scorer`, walked in windows when it has `blocks` (and scores).
     fn new(index: usize, scorer: Bm25TermScorer, blocks: Option<Arc<TermBlocks>>) -> Self {
         let max = scorer.scoring().max_score();
-        let blocks = match (blocks, scorer.scoring().unit()) {
+        let (blocks, top) = match (blocks, scorer.scoring().unit()) {
             (Some(b), Some((shape, unit))) => {
-                let maxima = b.maxima(shape, unit);
-                Some((b, maxima))
+                let maxima = b.maxima(shape, &unit);
+                let top = b.top(&unit).map(|(_, rest)| (max * rest, 0));
+                (Some((b, maxima)), top)
             }
-            _ => None,
+            _ => (None, None),
         };
-        Clause { index, scorer: Box::new(scorer), max, blocks, block: 0 }
+        Clause { index, scorer: Box::new(scorer), max, blocks, block: 0, top }
+    }
+
+    /// The first of the documents of the best postings at or after `doc` ([`TermBlocks::top`]);
+    /// only for a clause that lists them.
+    fn seek_best(&mut self, doc: DocId) -> DocId {
+        let (Some((blocks, _)), Some((_, next))) = (&self.blocks, &mut self.top) else { return TERMINATED };
+        let docs = blocks.top_docs();
+        while *next < docs.len() && docs[*next] < doc {
+            *next += 1;
+        }
+        docs.get(*next).copied().unwrap_or(TERMINATED)
     }
 
     /// The postings' first document at or after `doc`.
@@ -330,14 +365,39 @@ fn prune(
     callback: &mut dyn FnMut(DocId, Score) -> Score,
 ) -> usize {
     let mut proposed = 0;
-    // The lightest first: a window's non-essential clauses are a prefix of this order.
+    // The lightest first: the clauses scored last are a prefix of this order.
     clauses.sort_by(|a, b| a.max.total_cmp(&b.max));
     let n = clauses.len();
     let most = clauses.iter().map(|c| c.max).sum::<Score>() * SLACK;
     // reach[i]: the most clauses[..=i] add together within the window.
     let mut reach = vec![0.0; n];
-    // clauses[..essential] cannot lift a document above the threshold by themselves.
-    let essential_from = |threshold: Score, reach: &[Score]| reach.iter().position(|&r| r > threshold).unwrap_or(n);
+    // The parts of the clauses, the lightest first (of a clause listing its best postings, the
+    // others come before the best): the parts a window can leave out are a prefix of this order.
+    let mut parts: Vec<(Score, Part)> = Vec::with_capacity(2 * n);
+    for (clause, c) in clauses.iter().enumerate() {
+        if let Some((rest, _)) = c.top {
+            parts.push((rest, Part { clause, role: Role::Proposes }));
+            parts.push((c.max, Part { clause, role: Role::ProposesBest }));
+        } else {
+            parts.push((c.max, Part { clause, role: Role::Proposes }));
+        }
+    }
+    parts.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let parts: Vec<Part> = parts.into_iter().map(|(_, p)| p).collect();
+    // part_reach[i]: the most parts[..=i] add together within the window.
+    let mut part_reach = vec![0.0; parts.len()];
+    // The most each clause adds by the parts of a prefix of `parts`.
+    let mut part_max: Vec<Score> = vec![0.0; n];
+    // Each clause's role while the threshold stays; whether any clause proposes.
+    let mut roles = vec![Role::Looked; n];
+    let roles_for = |threshold: Score, part_reach: &[Score], roles: &mut [Role]| -> bool {
+        roles.iter_mut().for_each(|r| *r = Role::Looked);
+        let from = part_reach.iter().position(|&r| r > threshold).unwrap_or(parts.len());
+        for p in &parts[from..] {
+            roles[p.clause] = roles[p.clause].max(p.role);
+        }
+        from < parts.len()
+    };
     // The most each clause adds within the window.
     let mut window_max = vec![0.0; n];
     // The clauses without which no document of the window can beat the threshold.
@@ -373,13 +433,31 @@ fn prune(
             start = next;
             continue;
         }
-        let mut essential = essential_from(threshold, &reach);
+        // A document holds one part of a clause at most: a clause adds the most of its parts.
+        let mut acc = 0.0;
+        part_max.iter_mut().for_each(|m| *m = 0.0);
+        for (p, r) in parts.iter().zip(part_reach.iter_mut()) {
+            let m = match (p.role, clauses[p.clause].top) {
+                (Role::Proposes, Some((rest, _))) => window_max[p.clause].min(rest),
+                _ => window_max[p.clause],
+            };
+            if m > part_max[p.clause] {
+                acc += m - part_max[p.clause];
+                part_max[p.clause] = m;
+            }
+            *r = acc * SLACK;
+        }
+        let mut proposing = roles_for(threshold, &part_reach, &mut roles);
         required_for(threshold, &window_max, &mut required);
-        'docs: while essential < n && start <= end {
-            // The essential clauses propose; the filter is looked up.
+        'docs: while proposing && start <= end {
+            // The proposing clauses propose; the filter is looked up.
             let mut doc = TERMINATED;
-            for c in &mut clauses[essential..] {
-                doc = doc.min(c.seek(start));
+            for (c, role) in clauses.iter_mut().zip(&roles) {
+                match role {
+                    Role::Proposes => doc = doc.min(c.seek(start)),
+                    Role::ProposesBest => doc = doc.min(c.seek_best(start)),
+                    Role::Looked => {}
+                }
             }
             if let (Some(f), true) = (filter.as_mut(), doc <= end) {
                 let at = if f.doc() < doc { f.seek(doc) } else { f.doc() };
@@ -403,7 +481,7 @@ fn prune(
             proposed += 1;
             scores.iter_mut().for_each(|s| *s = None);
             // Every clause, the heaviest first, while the document can still make it: a document
-            // the essential clauses miss stops at the first non-essential one.
+            // the proposing clauses miss stops at the first clause that is only looked up.
             let (mut sum, mut possible, mut matched) = (0.0, true, false);
             for j in (0..n).rev() {
                 if sum + reach[j] <= threshold {
@@ -424,7 +502,7 @@ fn prune(
                 let score: Score = scores.iter().flatten().sum();
                 if score > threshold {
                     threshold = callback(doc, score);
-                    essential = essential_from(threshold, &reach);
+                    proposing = roles_for(threshold, &part_reach, &mut roles);
                     required_for(threshold, &window_max, &mut required);
                 }
             }
