@@ -734,6 +734,28 @@ mod tests {
         }
     }
 
+    /// How many documents MaxScore looks at for the best `page` of `query` over `searcher`.
+    fn looked_at(searcher: &tantivy::Searcher, query: MaxScoreQuery, page: usize) -> usize {
+        let weight = query.typed_weight(EnableScoring::enabled_from_searcher(searcher)).unwrap();
+        let (mut proposed, mut best) = (0, Vec::<Score>::new());
+        for reader in searcher.segment_readers() {
+            let threshold = if best.len() < page { Score::MIN } else { best[page - 1] };
+            proposed += weight
+                .prune_segment(threshold, reader, &mut |_, score| {
+                    best.push(score);
+                    best.sort_by(|a, b| b.total_cmp(a));
+                    best.truncate(page);
+                    if best.len() < page {
+                        Score::MIN
+                    } else {
+                        best[page - 1]
+                    }
+                })
+                .unwrap();
+        }
+        proposed
+    }
+
     /// Pruning skips work: once a document holding a rare, heavy term fills a page of one, the
     /// frequent term can no longer lift a document above it and stops proposing documents.
     #[test]
@@ -743,30 +765,48 @@ mod tests {
         let (index, _, text) = index(&docs, &[], usize::MAX);
         let term = |w: &str| Bm25TermQuery::new(Term::from_field_text(text, w), Bm25Params::TANTIVY, 1.0);
         let searcher = index.reader().unwrap().searcher();
-        let count = |query: MaxScoreQuery, page: usize| {
-            let weight = query.typed_weight(EnableScoring::enabled_from_searcher(&searcher)).unwrap();
-            let (mut proposed, mut best) = (0, Vec::<Score>::new());
-            for reader in searcher.segment_readers() {
-                let threshold = if best.len() < page { Score::MIN } else { best[page - 1] };
-                proposed += weight
-                    .prune_segment(threshold, reader, &mut |_, score| {
-                        best.push(score);
-                        best.sort_by(|a, b| b.total_cmp(a));
-                        best.truncate(page);
-                        if best.len() < page {
-                            Score::MIN
-                        } else {
-                            best[page - 1]
-                        }
-                    })
-                    .unwrap();
-            }
-            proposed
-        };
-        let pruned = count(MaxScoreQuery::new(None, vec![term("w0"), term("w7")]), 1);
+        let pruned = looked_at(&searcher, MaxScoreQuery::new(None, vec![term("w0"), term("w7")]), 1);
         assert!(pruned < 40, "{pruned} documents looked at for a page of one");
         // A page as large as the matches prunes nothing: every document is looked at.
-        let all = count(MaxScoreQuery::new(None, vec![term("w0"), term("w7")]), 300);
+        let all = looked_at(&searcher, MaxScoreQuery::new(None, vec![term("w0"), term("w7")]), 300);
         assert_eq!(all, 201);
+    }
+
+    /// A frequent term with a heavy posting in every block (no window can be skipped) proposes
+    /// only its best postings ([`TermBlocks::top`]) once its others cannot lift a document onto
+    /// the page, and the page is the plain disjunction's: neighbouring best documents, and the
+    /// one heaviest document among them, are all proposed.
+    #[test]
+    fn a_frequent_terms_light_postings_are_not_looked_at_once_they_cannot_make_the_page() {
+        // Every document has eight words: `w0` once, or 2 to 6 times in two neighbours of every
+        // sixteen (document 161 seven times), the rest `w7`.
+        let docs: Vec<(u8, Vec<u8>)> = (0..640usize)
+            .map(|i| {
+                let times = match i {
+                    161 => 7,
+                    i if i % 16 < 2 => 2 + (i / 16) % 5,
+                    _ => 1,
+                };
+                (0, [vec![0; times], vec![23; 8 - times]].concat())
+            })
+            .collect();
+        let (index, _, text) = index(&docs, &[], usize::MAX);
+        let searcher = index.reader().unwrap().searcher();
+        let term = || Bm25TermQuery::new(Term::from_field_text(text, "w0"), Bm25Params::TANTIVY, 1.0);
+        let looked = looked_at(&searcher, MaxScoreQuery::new(None, vec![term()]), 3);
+        assert!(looked <= 100, "{looked} of 640 documents looked at for a page of three");
+        let case = |group| Case {
+            docs: docs.clone(),
+            words: vec![0],
+            boosts: vec![1.0],
+            k: 3,
+            group,
+            filter_drives: false,
+            deleted: Vec::new(),
+            commit_every: usize::MAX,
+        };
+        for group in [None, Some(0)] {
+            pages_alike(case(group)).unwrap();
+        }
     }
 }
