@@ -106,24 +106,13 @@ struct Clause {
     top: Option<(Score, usize)>,
 }
 
-/// What a clause does within a window, by what it can add there ([`prune`]).
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
-enum Role {
-    /// Looked up for the documents others propose.
-    Looked,
-    /// Proposes the documents of its best postings ([`TermBlocks::top`]).
-    ProposesBest,
-    /// Proposes every document it holds.
-    Proposes,
-}
-
-/// A part of a clause's postings, as MaxScore weighs it: every posting, or for a clause whose
-/// best postings are listed apart, those best ones or the others.
+/// A part of a clause's postings, as MaxScore weighs them ([`prune`]): every posting, or for a
+/// clause whose best postings are listed apart ([`TermBlocks::top`]), the best or the others.
 #[derive(Clone, Copy, Debug)]
 struct Part {
     clause: usize,
-    /// The role the clause takes when this part cannot be left out.
-    role: Role,
+    /// Whether the part is the best postings.
+    best: bool,
 }
 
 impl Clause {
@@ -375,29 +364,33 @@ fn prune(
     // others come before the best): the parts a window can leave out are a prefix of this order.
     let mut parts: Vec<(Score, Part)> = Vec::with_capacity(2 * n);
     for (clause, c) in clauses.iter().enumerate() {
+        // The others first, then the best (they weigh no less).
         if let Some((rest, _)) = c.top {
-            parts.push((rest, Part { clause, role: Role::Proposes }));
-            parts.push((c.max, Part { clause, role: Role::ProposesBest }));
+            parts.push((rest, Part { clause, best: false }));
+            parts.push((c.max, Part { clause, best: true }));
         } else {
-            parts.push((c.max, Part { clause, role: Role::Proposes }));
+            parts.push((c.max, Part { clause, best: false }));
         }
     }
-    parts.sort_by(|a, b| a.0.total_cmp(&b.0));
+    parts.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.best.cmp(&b.1.best)));
     let parts: Vec<Part> = parts.into_iter().map(|(_, p)| p).collect();
+    // Where each clause's parts sit in `parts`: the part of every posting (or of the others),
+    // and the part of the best (the same for a clause that lists none).
+    let mut places = vec![(0, 0); n];
+    for (i, p) in parts.iter().enumerate() {
+        if p.best {
+            places[p.clause].1 = i;
+        } else {
+            places[p.clause] = (i, i);
+        }
+    }
     // part_reach[i]: the most parts[..=i] add together within the window.
     let mut part_reach = vec![0.0; parts.len()];
-    // The most each clause adds by the parts of a prefix of `parts`.
-    let mut part_max: Vec<Score> = vec![0.0; n];
-    // Each clause's role while the threshold stays; whether any clause proposes.
-    let mut roles = vec![Role::Looked; n];
-    let roles_for = |threshold: Score, part_reach: &[Score], roles: &mut [Role]| -> bool {
-        roles.iter_mut().for_each(|r| *r = Role::Looked);
-        let from = part_reach.iter().position(|&r| r > threshold).unwrap_or(parts.len());
-        for p in &parts[from..] {
-            roles[p.clause] = roles[p.clause].max(p.role);
-        }
-        from < parts.len()
-    };
+    // parts[..left_out] cannot lift a document above the threshold by themselves: a clause
+    // both of whose parts are there is only looked up; one whose best part is not proposes its
+    // best documents; any other proposes every document.
+    let left_out_for =
+        |threshold: Score, part_reach: &[Score]| part_reach.iter().position(|&r| r > threshold).unwrap_or(parts.len());
     // The most each clause adds within the window.
     let mut window_max = vec![0.0; n];
     // The clauses without which no document of the window can beat the threshold.
@@ -434,29 +427,28 @@ fn prune(
             continue;
         }
         // A document holds one part of a clause at most: a clause adds the most of its parts.
+        // A document holds one part of a clause at most: a clause's best part adds what its
+        // other part does not.
         let mut acc = 0.0;
-        part_max.iter_mut().for_each(|m| *m = 0.0);
         for (p, r) in parts.iter().zip(part_reach.iter_mut()) {
-            let m = match (p.role, clauses[p.clause].top) {
-                (Role::Proposes, Some((rest, _))) => window_max[p.clause].min(rest),
-                _ => window_max[p.clause],
+            let m = window_max[p.clause];
+            acc += match (clauses[p.clause].top, p.best) {
+                (Some((rest, _)), false) => m.min(rest),
+                (Some((rest, _)), true) => (m - rest).max(0.0),
+                (None, _) => m,
             };
-            if m > part_max[p.clause] {
-                acc += m - part_max[p.clause];
-                part_max[p.clause] = m;
-            }
             *r = acc * SLACK;
         }
-        let mut proposing = roles_for(threshold, &part_reach, &mut roles);
+        let mut left_out = left_out_for(threshold, &part_reach);
         required_for(threshold, &window_max, &mut required);
-        'docs: while proposing && start <= end {
+        'docs: while left_out < parts.len() && start <= end {
             // The proposing clauses propose; the filter is looked up.
             let mut doc = TERMINATED;
-            for (c, role) in clauses.iter_mut().zip(&roles) {
-                match role {
-                    Role::Proposes => doc = doc.min(c.seek(start)),
-                    Role::ProposesBest => doc = doc.min(c.seek_best(start)),
-                    Role::Looked => {}
+            for (c, &(all, best)) in clauses.iter_mut().zip(&places) {
+                if all >= left_out {
+                    doc = doc.min(c.seek(start));
+                } else if best >= left_out {
+                    doc = doc.min(c.seek_best(start));
                 }
             }
             if let (Some(f), true) = (filter.as_mut(), doc <= end) {
@@ -502,7 +494,7 @@ fn prune(
                 let score: Score = scores.iter().flatten().sum();
                 if score > threshold {
                     threshold = callback(doc, score);
-                    proposing = roles_for(threshold, &part_reach, &mut roles);
+                    left_out = left_out_for(threshold, &part_reach);
                     required_for(threshold, &window_max, &mut required);
                 }
             }
