@@ -467,7 +467,17 @@ impl Inner {
 
     /// The mandatory clauses of `scope`, scoring nothing; `None` when it lets nothing through.
     fn scope_clauses(&self, searcher: &Searcher, scope: &SearchScope) -> Option<Vec<(Occur, Box<dyn Query>)>> {
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, Box::new(self.scope_query(scope)?))];
+        let (lasting, mut clauses) = self.scope_parts(searcher, scope)?;
+        clauses.push((Occur::Must, Box::new(lasting)));
+        Some(clauses)
+    }
+
+    /// The parts of `scope`: what does not move with time (read from cached bitsets), and the
+    /// clauses of what does (none when nothing is scheduled); `None` when it lets nothing
+    /// through.
+    fn scope_parts(&self, searcher: &Searcher, scope: &SearchScope) -> Option<(ScopeQuery, Vec<(Occur, Box<dyn Query>)>)> {
+        let lasting = self.scope_query(scope)?;
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         // Not yet live: excluding the few scheduled documents costs far less than matching
         // every live one, and nothing at all when no segment holds one.
         let now = scope.now.timestamp_micros();
@@ -475,7 +485,7 @@ impl Inner {
             let future = Bound::Excluded(Term::from_field_i64(self.f.live_from, now));
             clauses.push((Occur::MustNot, Box::new(RangeQuery::new(future, Bound::Unbounded))));
         }
-        Some(clauses)
+        Some((lasting, clauses))
     }
 
     /// Whether some document of `searcher` goes live after `now` (from each segment's largest
@@ -632,25 +642,28 @@ impl Inner {
         })
     }
 
-    /// `filters` (the mandatory clauses of a scope and a request) with the words of `clauses`,
-    /// as one query driven by the filter or by the words (`filter_first`).
+    /// The words of `clauses` within the lasting part of a scope and the other mandatory
+    /// clauses of the scope and the request (`narrowing`), as one query driven by the filter
+    /// or by the words (`filter_first`). Documents the words propose are looked up in the
+    /// scope's bits first, then in the narrowing (when there is any).
     fn scored(
         &self,
-        mut filters: Vec<(Occur, Box<dyn Query>)>,
+        (lasting, mut narrowing): (ScopeQuery, Vec<(Occur, Box<dyn Query>)>),
         (clauses, infos): (Vec<(Term, Score)>, &Arc<TermInfos>),
         filter_first: bool,
     ) -> Box<dyn Query> {
         if clauses.is_empty() {
-            filters.push((Occur::Must, Box::new(AllQuery)));
-            return Box::new(BooleanQuery::new(filters));
+            narrowing.push((Occur::Must, Box::new(lasting)));
+            narrowing.push((Occur::Must, Box::new(AllQuery)));
+            return Box::new(BooleanQuery::new(narrowing));
         }
         let terms = scored_terms(&clauses, self.f.kanji, infos);
-        let filters = BooleanQuery::new(filters);
-        Box::new(if filter_first {
-            MaxScoreQuery::filter_first(filters, terms)
-        } else {
-            MaxScoreQuery::new(Some(filters), terms)
-        })
+        let filter = (!narrowing.is_empty()).then(|| {
+            // A narrowing of only exclusions must still match the scope's documents.
+            narrowing.push((Occur::Must, Box::new(lasting.clone())));
+            BooleanQuery::new(narrowing)
+        });
+        Box::new(MaxScoreQuery::new(filter, terms).within(lasting).driven_by_the_filter(filter_first))
     }
 
     /// The page `offset .. offset + limit` of the words of `clauses` within `scope` (which keeps
@@ -712,14 +725,14 @@ impl Inner {
 
     fn search(&self, scope: &SearchScope, request: &SearchRequest) -> Result<SearchResults> {
         let searcher = self.reader.searcher();
-        let Some(mut clauses) = self.scope_clauses(&searcher, scope) else {
+        let Some((lasting, mut narrowing)) = self.scope_parts(&searcher, scope) else {
             return Ok(SearchResults { facets: request.facets.then(Facets::default), ..SearchResults::default() });
         };
         let narrowed = request.locale.is_some()
             || !request.kinds.is_empty()
             || request.category.is_some()
             || !request.tags.is_empty();
-        clauses.extend(self.request_clauses(request));
+        narrowing.extend(self.request_clauses(request));
         let limit = match request.limit {
             0 => 10,
             n => n.min(100),
@@ -738,7 +751,7 @@ impl Inner {
                 return Ok(SearchResults { hits, total, ..SearchResults::default() });
             }
         }
-        let query = self.scored(clauses, (words, stats.term_infos()), plan == FilterStrategy::FilterFirst);
+        let query = self.scored((lasting, narrowing), (words, stats.term_infos()), plan == FilterStrategy::FilterFirst);
         let (top, total, facets) = if request.facets {
             let top = TopDocs::with_limit(limit).and_offset(offset).order_by_score();
             let mut fc = FacetCollector::for_field("facets");
@@ -821,15 +834,15 @@ impl Inner {
         let body: String =
             doc.get_all(f.body).filter_map(|v| v.as_str()).last().unwrap_or_default().chars().take(600).collect();
         let request = SearchRequest { text: format!("{} {}", text(f.title), body), limit, ..Default::default() };
-        let Some(mut clauses) = self.scope_clauses(&searcher, scope) else { return Ok(Vec::new()) };
-        clauses.push((Occur::MustNot, Box::new(TermQuery::new(me, IndexRecordOption::Basic))));
+        let Some((lasting, mut narrowing)) = self.scope_parts(&searcher, scope) else { return Ok(Vec::new()) };
+        narrowing.push((Occur::MustNot, Box::new(TermQuery::new(me, IndexRecordOption::Basic))));
         let words = self.text_clauses(&request.text);
         if words.is_empty() {
             return Ok(Vec::new());
         }
         let stats = Statistics::new(&searcher, self.term_infos.clone());
         let filter_first = self.plan((&searcher, &stats), &words, scope)?.0 == FilterStrategy::FilterFirst;
-        let query = self.scored(clauses, (words, stats.term_infos()), filter_first);
+        let query = self.scored((lasting, narrowing), (words, stats.term_infos()), filter_first);
         let top = top_k::top_docs(&searcher, &stats, &*query, 0, limit.clamp(1, 50) as usize)
             .map_err(index_error("related failed"))?;
         self.hits(&searcher, &request.text, top)

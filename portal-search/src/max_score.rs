@@ -16,29 +16,32 @@
 //! The essential terms propose documents that are then looked up in the filter ([`prune`], in
 //! windows bounded by the terms' blocks), or, for a filter that keeps few documents (one portal
 //! among many), the filter's documents are walked and looked up in the documents holding each
-//! term, without postings ([`MaxScoreQuery::filter_first`], [`prune_held`]).
+//! term, without postings ([`MaxScoreQuery::driven_by_the_filter`], [`prune_held`]).
 //!
 //! Only `TopDocs` prunes (`Weight::for_each_pruning`); counting, facets and explanations walk
 //! every match, with the same documents and scores as a plain `BooleanQuery` (tested).
 
 use tantivy::query::{BooleanQuery, EnableScoring, Explanation, Query, Scorer, Weight};
-use tantivy::{DocId, DocSet, Score, SegmentReader, TantivyError, TERMINATED};
+use tantivy::{BitSet, DocId, DocSet, Score, SegmentReader, TantivyError, TERMINATED};
 
 use std::sync::Arc;
 
 use crate::block_bounds::TermBlocks;
 use crate::bm25::{Bm25TermQuery, Bm25TermScorer, Bm25TermWeight, TermScoring};
+use crate::scope_bits::{ScopeQuery, ScopeWeight};
 use crate::term_holders::TermHolders;
 
 /// How much a sum of per-term maxima is stretched before it is trusted as a bound: scores summed
 /// in another order may differ in the last bits.
 const SLACK: Score = 1.0 + 1e-5;
 
-/// Documents of `filter` (when there is one) matching any of `terms`, scored by the sum of the
-/// terms they match. The filter must score nothing (a scope, a narrowing): its scores are not
-/// added.
+/// Documents of `scope` and `filter` (when there are) matching any of `terms`, scored by the sum
+/// of the terms they match. The filter must score nothing (a scope, a narrowing): its scores are
+/// not added.
 #[derive(Debug, Clone)]
 pub(crate) struct MaxScoreQuery {
+    /// Documents are looked up in the scope's bits ([`crate::scope_bits`]), before the filter.
+    scope: Option<ScopeQuery>,
     filter: Option<BooleanQuery>,
     terms: Vec<Bm25TermQuery>,
     /// Whether the filter's documents are walked, each looked up in the terms' holders (a
@@ -50,22 +53,37 @@ pub(crate) struct MaxScoreQuery {
 impl MaxScoreQuery {
     /// The terms propose documents; the filter, when there is one, is looked up.
     pub(crate) fn new(filter: Option<BooleanQuery>, terms: Vec<Bm25TermQuery>) -> Self {
-        MaxScoreQuery { filter, terms, filter_drives: false }
+        MaxScoreQuery { scope: None, filter, terms, filter_drives: false }
     }
 
-    /// The filter's documents are walked and looked up in the documents holding each term
-    /// ([`TermHolders`]): for a filter that keeps few documents against the terms' postings.
-    pub(crate) fn filter_first(filter: BooleanQuery, terms: Vec<Bm25TermQuery>) -> Self {
-        MaxScoreQuery { filter: Some(filter), terms, filter_drives: true }
+    /// Only documents of `scope` match, looked up in its bits before the filter (or, when the
+    /// filter drives, walked in them when there is no other filter).
+    pub(crate) fn within(mut self, scope: ScopeQuery) -> Self {
+        self.scope = Some(scope);
+        self
+    }
+
+    /// Whether the documents of the scope and the filter are walked, each looked up in the
+    /// documents holding each term ([`TermHolders`]), rather than the terms proposing: for a
+    /// scope that keeps few documents against the terms' postings.
+    pub(crate) fn driven_by_the_filter(mut self, drives: bool) -> Self {
+        self.filter_drives = drives;
+        self
     }
 
     fn typed_weight(&self, scoring: EnableScoring<'_>) -> tantivy::Result<MaxScoreWeight> {
+        let unscored = || EnableScoring::disabled_from_schema(scoring.schema());
         let filter = match &self.filter {
-            Some(f) => Some(f.weight(EnableScoring::disabled_from_schema(scoring.schema()))?),
+            Some(f) => Some(f.weight(unscored())?),
+            None => None,
+        };
+        let scope = match &self.scope {
+            Some(s) => Some(s.scope_weight(unscored())?),
             None => None,
         };
         let terms = self.terms.iter().map(|t| t.term_weight(scoring)).collect::<tantivy::Result<Vec<_>>>()?;
-        Ok(MaxScoreWeight { filter, terms, scoring: scoring.is_scoring_enabled(), filter_drives: self.filter_drives })
+        let scoring = scoring.is_scoring_enabled();
+        Ok(MaxScoreWeight { scope, filter, terms, scoring, filter_drives: self.filter_drives })
     }
 }
 
@@ -82,6 +100,7 @@ impl Query for MaxScoreQuery {
 }
 
 struct MaxScoreWeight {
+    scope: Option<ScopeWeight>,
     filter: Option<Box<dyn Weight>>,
     terms: Vec<Bm25TermWeight>,
     scoring: bool,
@@ -192,11 +211,8 @@ impl Weight for MaxScoreWeight {
                 clauses.push(scorer);
             }
         }
-        let filter = match &self.filter {
-            Some(f) => Some(f.scorer(reader, 1.0)?),
-            None => None,
-        };
-        let mut scorer = Disjunction { clauses, filter, doc: 0, score: 0.0 };
+        let within = self.within(reader)?;
+        let mut scorer = Disjunction { clauses, within, doc: 0, score: 0.0 };
         scorer.settle(0);
         Ok(Box::new(scorer))
     }
@@ -232,7 +248,7 @@ impl Weight for MaxScoreWeight {
 struct Disjunction {
     /// In the query's order.
     clauses: Vec<Bm25TermScorer>,
-    filter: Option<Box<dyn Scorer>>,
+    within: Within,
     doc: DocId,
     score: Score,
 }
@@ -251,12 +267,10 @@ impl Disjunction {
                 self.doc = TERMINATED;
                 return TERMINATED;
             }
-            if let Some(f) = self.filter.as_mut() {
-                let at = if f.doc() < doc { f.seek(doc) } else { f.doc() };
-                if at != doc {
-                    target = at;
-                    continue;
-                }
+            let at = self.within.seek(doc);
+            if at != doc {
+                target = at;
+                continue;
             }
             self.score = self.clauses.iter_mut().filter(|c| c.doc() == doc).map(|c| c.score()).sum();
             self.doc = doc;
@@ -295,7 +309,73 @@ impl Scorer for Disjunction {
     }
 }
 
+/// What the documents the terms propose are looked up in: the scope's bits, then the filter.
+struct Within {
+    bits: Option<Arc<BitSet>>,
+    filter: Option<Box<dyn Scorer>>,
+}
+
+impl Within {
+    /// `doc` when it is within; else a later document before which none is.
+    #[inline]
+    fn seek(&mut self, doc: DocId) -> DocId {
+        if let Some(bits) = &self.bits {
+            if doc >= bits.max_value() {
+                return TERMINATED;
+            }
+            if !bits.contains(doc) {
+                return doc + 1;
+            }
+        }
+        match self.filter.as_mut() {
+            Some(f) if f.doc() < doc => f.seek(doc),
+            Some(f) => f.doc(),
+            None => doc,
+        }
+    }
+
+    /// Every document within, in order (of the filter, looked up in the bits, when there is
+    /// one; else of the bits).
+    fn documents(self) -> Vec<DocId> {
+        let mut docs = Vec::new();
+        match (self.filter, &self.bits) {
+            (Some(mut f), bits) => {
+                let mut doc = f.doc();
+                while doc != TERMINATED {
+                    if bits.as_ref().is_none_or(|b| doc < b.max_value() && b.contains(doc)) {
+                        docs.push(doc);
+                    }
+                    doc = f.advance();
+                }
+            }
+            (None, Some(bits)) => {
+                for bucket in 0..bits.max_value().div_ceil(64) {
+                    let mut word = bits.tinyset(bucket);
+                    while let Some(bit) = word.pop_lowest() {
+                        docs.push(bucket * 64 + bit);
+                    }
+                }
+            }
+            (None, None) => {}
+        }
+        docs
+    }
+}
+
 impl MaxScoreWeight {
+    /// The scope's bits and the filter's documents in `reader`'s segment.
+    fn within(&self, reader: &SegmentReader) -> tantivy::Result<Within> {
+        let bits = match &self.scope {
+            Some(s) => Some(s.bits(reader)?),
+            None => None,
+        };
+        let filter = match &self.filter {
+            Some(f) => Some(f.scorer(reader, 1.0)?),
+            None => None,
+        };
+        Ok(Within { bits, filter })
+    }
+
     /// MaxScore on one segment; answers how many documents it looked at.
     fn prune_segment(
         &self,
@@ -303,25 +383,19 @@ impl MaxScoreWeight {
         reader: &SegmentReader,
         callback: &mut dyn FnMut(DocId, Score) -> Score,
     ) -> tantivy::Result<usize> {
-        let filter = match &self.filter {
-            Some(f) => Some(f.scorer(reader, 1.0)?),
-            None => None,
-        };
+        let within = self.within(reader)?;
         let terms = self.terms.iter().enumerate();
-        let filter = match filter {
-            // A driving filter proposes documents one by one, and each is looked up in every
-            // term: the terms' holders answer those look-ups.
-            Some(filter) if self.filter_drives => {
-                let mut clauses = Vec::with_capacity(self.terms.len());
-                for (index, weight) in terms {
-                    if let Some((scoring, holders)) = weight.held_scoring(reader, 1.0)? {
-                        clauses.push(HeldClause { index, max: scoring.max_score(), scoring, holders });
-                    }
+        // A driving filter proposes documents one by one, and each is looked up in every term:
+        // the terms' holders answer those look-ups.
+        if self.filter_drives && (within.bits.is_some() || within.filter.is_some()) {
+            let mut clauses = Vec::with_capacity(self.terms.len());
+            for (index, weight) in terms {
+                if let Some((scoring, holders)) = weight.held_scoring(reader, 1.0)? {
+                    clauses.push(HeldClause { index, max: scoring.max_score(), scoring, holders });
                 }
-                return Ok(prune_held(clauses, filter, threshold, self.terms.len(), callback));
             }
-            filter => filter,
-        };
+            return Ok(prune_held(clauses, within.documents(), threshold, self.terms.len(), callback));
+        }
         let mut clauses = Vec::with_capacity(self.terms.len());
         for (index, weight) in terms {
             if self.terms.len() > MAX_WINDOWED_TERMS {
@@ -332,7 +406,7 @@ impl MaxScoreWeight {
                 clauses.push(Clause::new(index, scorer, Some(blocks)));
             }
         }
-        Ok(prune(clauses, filter, threshold, self.terms.len(), callback))
+        Ok(prune(clauses, within, threshold, self.terms.len(), callback))
     }
 }
 
@@ -348,7 +422,7 @@ impl MaxScoreWeight {
 /// window can make it is required: a document it lacks is passed over, up to its next one.
 fn prune(
     mut clauses: Vec<Clause>,
-    mut filter: Option<Box<dyn Scorer>>,
+    mut within: Within,
     mut threshold: Score,
     terms: usize,
     callback: &mut dyn FnMut(DocId, Score) -> Score,
@@ -451,15 +525,13 @@ fn prune(
                     doc = doc.min(c.seek_best(start));
                 }
             }
-            if let (Some(f), true) = (filter.as_mut(), doc <= end) {
-                let at = if f.doc() < doc { f.seek(doc) } else { f.doc() };
-                if at != doc {
-                    start = at;
-                    continue;
-                }
-            }
             if doc > end {
                 break;
+            }
+            let at = within.seek(doc);
+            if at != doc {
+                start = at;
+                continue;
             }
             // A document missing a required clause cannot make it, nor can any before that
             // clause's next document.
@@ -527,17 +599,11 @@ struct HeldClause {
 /// the new threshold), in document order; answers how many documents it scored.
 fn prune_held(
     mut clauses: Vec<HeldClause>,
-    mut filter: Box<dyn Scorer>,
+    docs: Vec<DocId>,
     mut threshold: Score,
     terms: usize,
     callback: &mut dyn FnMut(DocId, Score) -> Score,
 ) -> usize {
-    let mut docs = Vec::new();
-    let mut doc = filter.doc();
-    while doc != TERMINATED {
-        docs.push(doc);
-        doc = filter.advance();
-    }
     clauses.sort_by(|a, b| b.max.total_cmp(&a.max));
     let mut bounds = vec![0.0 as Score; docs.len()];
     for c in &clauses {
@@ -600,6 +666,9 @@ mod tests {
         if let Some(filter) = &query.filter {
             all.push((Occur::Must, Box::new(filter.clone())));
         }
+        if let Some(scope) = &query.scope {
+            all.push((Occur::Must, Box::new(scope.clone())));
+        }
         BooleanQuery::new(all)
     }
 
@@ -648,6 +717,9 @@ mod tests {
         boosts: Vec<f32>,
         k: usize,
         group: Option<u8>,
+        /// How the group is given: 0 as the filter, 1 as a scope's bits, 2 as a scope's bits
+        /// with the documents holding `w1` as the filter.
+        within: u8,
         filter_drives: bool,
         deleted: Vec<u8>,
         commit_every: usize,
@@ -668,10 +740,23 @@ mod tests {
                 Bm25TermQuery::new(Term::from_field_text(text, &format!("w{w}")), params, *b)
             })
             .collect();
-        let query = match c.group {
-            Some(x) if c.filter_drives => MaxScoreQuery::filter_first(filter(g, x), terms),
-            group => MaxScoreQuery::new(group.map(|x| filter(g, x)), terms),
+        // The group as the filter, or as a scope's bits (alone, or with the documents holding
+        // `w1` as the filter).
+        let holding_w1 = || {
+            let t = TermQuery::new(Term::from_field_text(text, "w1"), IndexRecordOption::Basic);
+            BooleanQuery::new(vec![(Occur::Must, Box::new(ConstScoreQuery::new(Box::new(t), 0.0)) as Box<dyn Query>)])
         };
+        let mut query = match (c.group, c.within) {
+            (Some(x), 0) => MaxScoreQuery::new(Some(filter(g, x)), terms),
+            (Some(x), within) => {
+                let bits = ScopeQuery::new(Arc::default(), format!("g{x}"), Box::new(filter(g, x)));
+                MaxScoreQuery::new((within == 2).then(holding_w1), terms).within(bits)
+            }
+            (None, _) => MaxScoreQuery::new(None, terms),
+        };
+        if c.group.is_some() {
+            query = query.driven_by_the_filter(c.filter_drives);
+        }
         let searcher = index.reader().unwrap().searcher();
         let top = TopDocs::with_limit(c.k).order_by_score();
         let plain = searcher.search(&unpruned(&query), &top).unwrap();
@@ -699,10 +784,11 @@ mod tests {
             boosts in proptest::collection::vec(0.2f32..2.0, 7),
             k in 1usize..12,
             group in proptest::option::of(0u8..3),
+            within in 0u8..3,
             filter_drives in proptest::bool::ANY,
             deleted in proptest::collection::vec(5u8..9, 0..2),
         ) {
-            pages_alike(Case { docs, words, boosts, k, group, filter_drives, deleted, commit_every: 11 })?;
+            pages_alike(Case { docs, words, boosts, k, group, within, filter_drives, deleted, commit_every: 11 })?;
         }
     }
 
@@ -718,11 +804,12 @@ mod tests {
             boosts in proptest::collection::vec(0.2f32..2.0, 8),
             k in 1usize..30,
             group in proptest::option::of(0u8..3),
+            within in 0u8..3,
             filter_drives in proptest::bool::ANY,
             deleted in proptest::collection::vec(5u8..12, 0..2),
             commit_every in 200usize..2000,
         ) {
-            pages_alike(Case { docs, words, boosts, k, group, filter_drives, deleted, commit_every })?;
+            pages_alike(Case { docs, words, boosts, k, group, within, filter_drives, deleted, commit_every })?;
         }
     }
 
@@ -793,6 +880,7 @@ mod tests {
             boosts: vec![1.0],
             k: 3,
             group,
+            within: 1,
             filter_drives: false,
             deleted: Vec::new(),
             commit_every: usize::MAX,
