@@ -11,6 +11,13 @@
 //!
 //! Instruction counts do not drift with the machine's load as times do: compare two builds with
 //! `valgrind --tool=callgrind` on `run <dir> 0` and `run <dir> 1`; the difference is one round.
+//!
+//! In the S5/S6 bench every search follows a database query of a fifth of a second, and runs
+//! with cold caches (about twice as slow as back to back). Two settings reproduce that here:
+//! `PROFILE_IDLE_MS=50` sleeps before each search (times), and `PROFILE_SWEEP_MB=8` writes over
+//! that many MiB before each search (run under `valgrind --tool=cachegrind --cache-sim=yes`, the
+//! misses left after the sweep's own, 16,384 per MiB, are the search's cold misses).
+//! `PROFILE_STRATEGY=<0..3>` picks a filter strategy (`FilterStrategy::ALL`).
 
 #[path = "../benches/ratios/corpus.rs"]
 #[allow(dead_code)]
@@ -74,6 +81,12 @@ fn run(rt: &tokio::runtime::Runtime, dir: &Path, rounds: usize, from: usize, to:
     let portal: PortalId = lines.next().context("an empty queries.txt")?.parse()?;
     let queries: Vec<&str> = lines.collect();
     let index = TantivySearch::open(dir)?;
+    let setting = |name: &str| std::env::var(name).ok().and_then(|v| v.parse::<usize>().ok());
+    if let Some(n) = setting("PROFILE_STRATEGY") {
+        index.set_filter_strategy(portal::search::FilterStrategy::ALL[n.min(3)]);
+    }
+    let (idle, sweep) = (setting("PROFILE_IDLE_MS"), setting("PROFILE_SWEEP_MB"));
+    let mut swept = vec![0u8; sweep.unwrap_or(0) << 20];
     let scope = SearchScope {
         portal_id: portal,
         labels: Some(vec!["public".into(), "customers".into()]),
@@ -85,6 +98,13 @@ fn run(rt: &tokio::runtime::Runtime, dir: &Path, rounds: usize, from: usize, to:
     for round in 0..=rounds {
         for i in chosen.clone() {
             let request = SearchRequest { text: queries[i].to_owned(), limit: 10, ..Default::default() };
+            if let Some(ms) = idle {
+                std::thread::sleep(std::time::Duration::from_millis(ms as u64));
+            }
+            for line in swept.iter_mut().step_by(64) {
+                *line = line.wrapping_add(1);
+            }
+            std::hint::black_box(&swept);
             let start = Instant::now();
             std::hint::black_box(rt.block_on(index.search(&scope, &request))?);
             if round > 0 {

@@ -355,6 +355,9 @@ fn has_kana(term: &str) -> bool {
 /// Hits by address, best first.
 type Ranked = Vec<(Score, DocAddress)>;
 
+/// A scope's part that does not move with time (cached bitsets) and mandatory clauses beside it.
+type ScopeParts = (ScopeQuery, Vec<(Occur, Box<dyn Query>)>);
+
 /// How much a body bigram of a query weighs (see [`KANA_WEIGHT`], [`PARTICLE_WEIGHT`]).
 fn bigram_weight(term: &str) -> Score {
     let mut chars = term.chars();
@@ -478,7 +481,7 @@ impl Inner {
     /// The parts of `scope`: what does not move with time (read from cached bitsets), and the
     /// clauses of what does (none when nothing is scheduled); `None` when it lets nothing
     /// through.
-    fn scope_parts(&self, searcher: &Searcher, scope: &SearchScope) -> Option<(ScopeQuery, Vec<(Occur, Box<dyn Query>)>)> {
+    fn scope_parts(&self, searcher: &Searcher, scope: &SearchScope) -> Option<ScopeParts> {
         let lasting = self.scope_query(scope)?;
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         // Not yet live: excluding the few scheduled documents costs far less than matching
@@ -645,7 +648,7 @@ impl Inner {
     /// scope's bits first, then in the narrowing (when there is any).
     fn scored(
         &self,
-        (lasting, mut narrowing): (ScopeQuery, Vec<(Occur, Box<dyn Query>)>),
+        (lasting, mut narrowing): ScopeParts,
         (clauses, infos): (Vec<(Term, Score)>, &Arc<TermInfos>),
         filter_first: bool,
     ) -> Box<dyn Query> {
