@@ -259,6 +259,21 @@ mod tests {
         }
     }
 
+    /// One segment of documents holding `x` as often as the first number says, and `y` as
+    /// often as the second.
+    fn index_of(docs: &[(usize, usize)]) -> (Index, tantivy::schema::Field) {
+        let mut schema = Schema::builder();
+        let text = schema.add_text_field("text", TEXT);
+        let index = Index::create_in_ram(schema.build());
+        let mut writer: tantivy::IndexWriter = index.writer_with_num_threads(1, 15_000_000).unwrap();
+        for (tf, filler) in docs {
+            let words: Vec<&str> = std::iter::repeat_n("x", *tf).chain(std::iter::repeat_n("y", *filler)).collect();
+            writer.add_document(doc!(text => words.join(" "))).unwrap();
+        }
+        writer.commit().unwrap();
+        (index, text)
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(60))]
 
@@ -270,15 +285,7 @@ mod tests {
             k1 in 0.1f32..2.0,
             b in 0.0f32..1.0,
         ) {
-            let mut schema = Schema::builder();
-            let text = schema.add_text_field("text", TEXT);
-            let index = Index::create_in_ram(schema.build());
-            let mut writer: tantivy::IndexWriter = index.writer_with_num_threads(1, 15_000_000).unwrap();
-            for (tf, filler) in &docs {
-                let words: Vec<&str> = std::iter::repeat_n("x", *tf).chain(std::iter::repeat_n("y", *filler)).collect();
-                writer.add_document(doc!(text => words.join(" "))).unwrap();
-            }
-            writer.commit().unwrap();
+            let (index, text) = index_of(&docs);
             let searcher = index.reader().unwrap().searcher();
             let reader = searcher.segment_reader(0);
             let term = Term::from_field_text(text, "x");
@@ -318,15 +325,7 @@ mod tests {
             docs in proptest::collection::vec((1usize..9, 0usize..60), 64..600),
             shapes in proptest::collection::vec((0.1f32..2.0, 0.0f32..1.0), 1..4),
         ) {
-            let mut schema = Schema::builder();
-            let text = schema.add_text_field("text", TEXT);
-            let index = Index::create_in_ram(schema.build());
-            let mut writer: tantivy::IndexWriter = index.writer_with_num_threads(1, 15_000_000).unwrap();
-            for (tf, filler) in &docs {
-                let words: Vec<&str> = std::iter::repeat_n("x", *tf).chain(std::iter::repeat_n("y", *filler)).collect();
-                writer.add_document(doc!(text => words.join(" "))).unwrap();
-            }
-            writer.commit().unwrap();
+            let (index, text) = index_of(&docs);
             let searcher = index.reader().unwrap().searcher();
             let reader = searcher.segment_reader(0);
             let term = Term::from_field_text(text, "x");
