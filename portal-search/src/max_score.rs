@@ -13,8 +13,8 @@
 //! still make the page. The page is the one the plain disjunction gives: a document is skipped
 //! only when it cannot score above the page's lowest score, which the collector requires.
 //!
-//! The essential terms propose documents that are then looked up in the filter ([`prune`], in
-//! windows bounded by the terms' blocks), or, for a filter that keeps few documents (one portal
+//! The essential terms propose documents that are then looked up in the scope's cached bits and
+//! the filter ([`prune`], in windows bounded by the terms' blocks), or, for a filter that keeps few documents (one portal
 //! among many), the filter's documents are walked and looked up in the documents holding each
 //! term, without postings ([`MaxScoreQuery::driven_by_the_filter`], [`prune_held`]).
 //!
@@ -410,7 +410,7 @@ impl MaxScoreWeight {
     }
 }
 
-/// MaxScore over `clauses` within `filter` (looked up for the documents the clauses propose),
+/// MaxScore over `clauses` within `within` (looked up for the documents the clauses propose),
 /// handing every document that beats the threshold to `callback` (which answers the new
 /// threshold), in document order; answers how many documents it looked at.
 ///
@@ -420,6 +420,14 @@ impl MaxScoreWeight {
 /// the terms that are non-essential within a window are chosen by those maxima, which are far
 /// below the terms' overall maxima in most windows; and a term without which no document of the
 /// window can make it is required: a document it lacks is passed over, up to its next one.
+///
+/// What is left out is chosen among the clauses' parts ([`Part`]): a frequent term whose best
+/// postings are listed apart ([`TermBlocks::top`]) weighs as two parts, its other postings
+/// (bounded by the most they score) and its best. When the lighter parts, its others among
+/// them, cannot lift a document above the threshold, the term proposes only its best
+/// documents. Measured on the S5 set (100,000 documents, over-fetching then): documents looked
+/// at per query, 97th percentile 23,580 -> 5,938, at most 23,580 -> 10,546; searches p99 600 ->
+/// 435 us (a word in a quarter of the titles had a title holding it twice in every block).
 fn prune(
     mut clauses: Vec<Clause>,
     mut within: Within,
