@@ -12,6 +12,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicU8, Ordering as AtomicOrdering};
 use std::sync::{Arc, Mutex, PoisonError};
 use tantivy::collector::{Count, FacetCollector, TopDocs};
+use tantivy::index::SegmentId;
 use tantivy::indexer::LogMergePolicy;
 use tantivy::query::{
     AllQuery, Bm25StatisticsProvider, BooleanQuery, ConstScoreQuery, EnableScoring, Occur, Query, RangeQuery,
@@ -168,7 +169,14 @@ struct Inner {
     scope_bits: Arc<ScopeBits>,
     /// Where terms sit in the segments' postings (segments never change).
     term_infos: Arc<TermInfos>,
+    /// Each segment's latest `live_from` (`i64::MAX` when its column cannot be read), read
+    /// once: segments never change. Starts over past [`MAX_SEGMENTS_KEPT`] segments.
+    latest_live: Mutex<HashMap<SegmentId, i64>>,
 }
+
+/// The most segments [`Inner`] keeps a latest `live_from` for (merged-away segments leave theirs
+/// behind until it starts over).
+const MAX_SEGMENTS_KEPT: usize = 1024;
 
 /// How a search combines the scope's filter with the words of the query. All find the same
 /// hits with the same scores; they differ in speed only.
@@ -290,6 +298,7 @@ impl TantivySearch {
             strategy,
             scope_bits: Arc::default(),
             term_infos: Arc::default(),
+            latest_live: Mutex::default(),
         };
         Ok(TantivySearch { inner: Arc::new(inner) })
     }
@@ -497,10 +506,14 @@ impl Inner {
     /// Whether some document of `searcher` goes live after `now` (from each segment's largest
     /// `live_from`; a segment whose column cannot be read counts as holding one).
     fn any_live_after(&self, searcher: &Searcher, now: i64) -> bool {
-        searcher
-            .segment_readers()
-            .iter()
-            .any(|segment| segment.fast_fields().i64("live_from").map_or(true, |column| column.max_value() > now))
+        let mut latest = self.latest_live.lock().unwrap_or_else(PoisonError::into_inner);
+        if latest.len() > MAX_SEGMENTS_KEPT {
+            latest.clear();
+        }
+        searcher.segment_readers().iter().any(|segment| {
+            let read = || segment.fast_fields().i64("live_from").map_or(i64::MAX, |column| column.max_value());
+            *latest.entry(segment.segment_id()).or_insert_with(read) > now
+        })
     }
 
     /// The parts of `scope` that do not move with time, as one query read from the cached
@@ -621,7 +634,10 @@ impl Inner {
         scope: &SearchScope,
     ) -> Result<(FilterStrategy, f64)> {
         let strategy = FilterStrategy::from_u8(self.strategy.load(AtomicOrdering::Relaxed));
-        let documents = || doc_freq(searcher, &Term::from_field_text(self.f.portal, &scope.portal_id.to_string()));
+        let documents = || {
+            let portal = Term::from_field_text(self.f.portal, &scope.portal_id.to_string());
+            stats.doc_freq(&portal).map_err(index_error("cannot read term statistics"))
+        };
         match strategy {
             FilterStrategy::Auto => {}
             FilterStrategy::OverFetch => return Ok((strategy, self.scope_share(searcher, scope, documents()?)?)),
