@@ -12,6 +12,7 @@ use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
 use tantivy::index::SegmentId;
 use tantivy::query::{BitSetDocSet, ConstScorer, EnableScoring, Explanation, Query, Scorer, Weight};
+use tantivy::schema::Schema;
 use tantivy::{BitSet, DocId, DocSet, Score, SegmentReader, TantivyError, TERMINATED};
 
 /// Bitsets kept before the cache starts over (scopes × segments; merged-away segments leave
@@ -25,14 +26,20 @@ pub(crate) struct ScopeBits {
 }
 
 impl ScopeBits {
-    /// The documents of `reader`'s segment that `filter` matches; `key` names the filter (the
-    /// same key must always mean the same filter).
-    pub(crate) fn get(&self, reader: &SegmentReader, key: &str, filter: &dyn Weight) -> tantivy::Result<Arc<BitSet>> {
+    /// The documents of `reader`'s segment that the filter made by `filter` matches (made only
+    /// when they are not kept yet); `key` names the filter (the same key must always mean the
+    /// same filter).
+    pub(crate) fn get(
+        &self,
+        reader: &SegmentReader,
+        key: &str,
+        filter: impl FnOnce() -> tantivy::Result<Box<dyn Weight>>,
+    ) -> tantivy::Result<Arc<BitSet>> {
         let id = (reader.segment_id(), key.to_owned());
         if let Some(bits) = self.sets.lock().unwrap_or_else(PoisonError::into_inner).get(&id) {
             return Ok(bits.clone());
         }
-        let mut docs = filter.scorer(reader, 1.0)?;
+        let mut docs = filter()?.scorer(reader, 1.0)?;
         let mut bits = BitSet::with_max_value(reader.max_doc());
         let mut doc = docs.doc();
         while doc != TERMINATED {
@@ -62,10 +69,15 @@ impl ScopeQuery {
         ScopeQuery { bits, key, filter }
     }
 
-    /// The weight, for looking bitsets up segment by segment.
+    /// The weight, for looking bitsets up segment by segment. The filter's own weight is made
+    /// only for a segment whose bitset is not kept yet: making it looks its terms up.
     pub(crate) fn scope_weight(&self, scoring: EnableScoring<'_>) -> tantivy::Result<ScopeWeight> {
-        let filter = self.filter.weight(EnableScoring::disabled_from_schema(scoring.schema()))?;
-        Ok(ScopeWeight { bits: self.bits.clone(), key: self.key.clone(), filter })
+        Ok(ScopeWeight {
+            bits: self.bits.clone(),
+            key: self.key.clone(),
+            filter: self.filter.box_clone(),
+            schema: scoring.schema().clone(),
+        })
     }
 }
 
@@ -91,13 +103,14 @@ impl Query for ScopeQuery {
 pub(crate) struct ScopeWeight {
     bits: Arc<ScopeBits>,
     key: String,
-    filter: Box<dyn Weight>,
+    filter: Box<dyn Query>,
+    schema: Schema,
 }
 
 impl ScopeWeight {
     /// The scope's documents in `reader`'s segment.
     pub(crate) fn bits(&self, reader: &SegmentReader) -> tantivy::Result<Arc<BitSet>> {
-        self.bits.get(reader, &self.key, &*self.filter)
+        self.bits.get(reader, &self.key, || self.filter.weight(EnableScoring::disabled_from_schema(&self.schema)))
     }
 }
 
