@@ -286,10 +286,6 @@ impl TantivySearch {
             // Each write reloads the reader itself (a search after it sees it); merges finished in
             // the background are picked up on their own.
             .reload_policy(ReloadPolicy::OnCommitWithDelay)
-            // A stored block holds about one article (`DOCSTORE_BLOCK`), cheap to decompress
-            // again; keeping the last hundred decompressed costs more in memory churn than it
-            // saves (S5 set, caches cold: 6,800 -> 6,086 cache misses per search, 10 % fewer).
-            .doc_store_cache_num_blocks(0)
             .try_into()
             .map_err(index_error("cannot open the index reader"))?;
         let (_, f) = schema();
