@@ -82,6 +82,8 @@ impl TermBlocks {
         // The Pareto-best pairs of the block being read: no pair of the block has both a
         // shorter (or equal) length and a higher (or equal) frequency than one of them.
         let mut best: Vec<(u8, u32)> = Vec::with_capacity(8);
+        // A frequent term's pairs are counted on the way, for listing its best postings.
+        let mut counts = (info.doc_freq >= TOP_MIN_POSTINGS).then(PairCounts::new);
         loop {
             let docs = postings.docs();
             if docs.is_empty() {
@@ -91,6 +93,9 @@ impl TermBlocks {
                 best.clear();
                 for (&doc, &tf) in docs.iter().zip(freqs) {
                     let length = lengths.fieldnorm_id(doc);
+                    if let Some(counts) = counts.as_mut() {
+                        counts.add(length, tf);
+                    }
                     if best.iter().any(|&(l, t)| l <= length && t >= tf) {
                         continue;
                     }
@@ -103,8 +108,8 @@ impl TermBlocks {
             }
             postings.advance();
         }
-        if info.doc_freq >= TOP_MIN_POSTINGS {
-            blocks.top = TopTier::read(term, info, reader)?;
+        if let Some(counts) = counts {
+            blocks.top = TopTier::read(counts, term, info, reader)?;
         }
         Ok(blocks)
     }
@@ -146,15 +151,16 @@ impl TermBlocks {
         self.last_docs.len() + self.pairs.len() + self.top.as_ref().map_or(0, |t| t.docs.len() + t.rest.len())
     }
 
-    /// The documents of the postings that score most, ascending, and the most any other posting
-    /// scores (`score` giving the score of a (length id, frequency) pair); `None` for a term
-    /// with few postings, or whose best ones are too many to list ([`TopTier`]).
-    pub(crate) fn top(&self, score: impl Fn(u8, u32) -> Score) -> Option<(&[DocId], Score)> {
+    /// The most any posting not among the listed best scores (`score` giving the score of a
+    /// (length id, frequency) pair); `None` for a term with few postings, or whose best ones are
+    /// too many to list ([`TopTier`]).
+    pub(crate) fn top(&self, score: impl Fn(u8, u32) -> Score) -> Option<Score> {
         let top = self.top.as_ref()?;
-        Some((&top.docs, top.rest.iter().map(|&(length, tf)| score(length, tf)).fold(0.0, Score::max)))
+        Some(top.rest.iter().map(|&(length, tf)| score(length, tf)).fold(0.0, Score::max))
     }
 
-    /// The documents of [`TermBlocks::top`] (none when it is `None`).
+    /// The documents of the listed best postings, ascending (none when [`TermBlocks::top`] is
+    /// `None`).
     pub(crate) fn top_docs(&self) -> &[DocId] {
         self.top.as_ref().map_or(&[], |t| &t.docs)
     }
@@ -164,27 +170,41 @@ impl TermBlocks {
 /// frequency per length kept apart).
 const COUNTED_FREQS: usize = 256;
 
+/// How many postings of a term hold each (field length id, frequency) pair.
+struct PairCounts {
+    counts: Vec<u32>,
+    /// The largest frequency of each length's shared slot.
+    largest: [u32; 256],
+}
+
+impl PairCounts {
+    fn new() -> Self {
+        PairCounts { counts: vec![0; 256 * COUNTED_FREQS], largest: [0; 256] }
+    }
+
+    /// Where the pair is counted.
+    fn slot(length: u8, tf: u32) -> usize {
+        length as usize * COUNTED_FREQS + (tf as usize).min(COUNTED_FREQS - 1)
+    }
+
+    fn add(&mut self, length: u8, tf: u32) {
+        self.counts[Self::slot(length, tf)] += 1;
+        self.largest[length as usize] = self.largest[length as usize].max(tf);
+    }
+}
+
 impl TopTier {
-    /// The best postings of the term at `info` in `reader`'s segment (see [`TopTier`]); `None`
-    /// when even the best layer holds more than [`TOP_SHARE`] of them, or every posting.
-    fn read(term: &Term, info: &TermInfo, reader: &SegmentReader) -> tantivy::Result<Option<TopTier>> {
-        let field = term.field();
-        let lengths = reader.get_fieldnorms_reader(field)?;
-        let index = reader.inverted_index(field)?;
-        let slot = |length: u8, tf: u32| length as usize * COUNTED_FREQS + (tf as usize).min(COUNTED_FREQS - 1);
-        // How many postings hold each (length, frequency) pair; the largest frequency of each
-        // length's shared slot.
-        let mut counts = vec![0u32; 256 * COUNTED_FREQS];
-        let mut largest = [0u32; 256];
-        let mut postings = index.read_block_postings_from_terminfo(info, IndexRecordOption::WithFreqs)?;
-        while !postings.docs().is_empty() {
-            for (&doc, &tf) in postings.docs().iter().zip(postings.freqs()) {
-                let length = lengths.fieldnorm_id(doc);
-                counts[slot(length, tf)] += 1;
-                largest[length as usize] = largest[length as usize].max(tf);
-            }
-            postings.advance();
-        }
+    /// The best postings of the term at `info` in `reader`'s segment, whose pairs are `counted`
+    /// (see [`TopTier`]); `None` when even the best layer holds more than [`TOP_SHARE`] of
+    /// them, or every posting.
+    fn read(
+        counted: PairCounts,
+        term: &Term,
+        info: &TermInfo,
+        reader: &SegmentReader,
+    ) -> tantivy::Result<Option<TopTier>> {
+        let PairCounts { counts, largest } = counted;
+        let slot = PairCounts::slot;
         // The pairs present, by length, then the highest frequency first.
         let mut pairs: Vec<(u8, u32)> = (0..counts.len())
             .filter(|&i| counts[i] > 0)
@@ -205,8 +225,12 @@ impl TopTier {
                 if !any {
                     return Ok(None);
                 }
+                let field = term.field();
+                let lengths = reader.get_fieldnorms_reader(field)?;
                 let mut docs = Vec::with_capacity(taken as usize);
-                let mut postings = index.read_block_postings_from_terminfo(info, IndexRecordOption::WithFreqs)?;
+                let mut postings = reader
+                    .inverted_index(field)?
+                    .read_block_postings_from_terminfo(info, IndexRecordOption::WithFreqs)?;
                 while !postings.docs().is_empty() {
                     for (&doc, &tf) in postings.docs().iter().zip(postings.freqs()) {
                         if listed[slot(lengths.fieldnorm_id(doc), tf)] {
@@ -321,7 +345,7 @@ mod tests {
         /// equal) frequency than one listed; and in any BM25 shape the bound of those left out
         /// is at least what each scores and is reached by one.
         #[test]
-        fn the_best_postings_outscore_the_rest_in_every_shape(
+        fn the_best_postings_are_listed_and_bound_the_rest_in_every_shape(
             docs in proptest::collection::vec((1usize..9, 0usize..60), 64..600),
             shapes in proptest::collection::vec((0.1f32..2.0, 0.0f32..1.0), 1..4),
         ) {
@@ -348,7 +372,7 @@ mod tests {
             }
             for (k1, b) in shapes {
                 let score = bm25(k1, b);
-                let Some((_, rest)) = blocks.top(&score) else { continue };
+                let Some(rest) = blocks.top(&score) else { continue };
                 let highest = others.iter().map(|&(_, length, tf)| score(length, tf)).fold(0.0, Score::max);
                 prop_assert_eq!(rest, highest);
             }

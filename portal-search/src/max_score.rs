@@ -141,7 +141,7 @@ impl Clause {
         let (blocks, top) = match (blocks, scorer.scoring().unit()) {
             (Some(b), Some((shape, unit))) => {
                 let maxima = b.maxima(shape, &unit);
-                let top = b.top(&unit).map(|(_, rest)| (max * rest, 0));
+                let top = b.top(&unit).map(|rest| (max * rest, 0));
                 (Some((b, maxima)), top)
             }
             _ => (None, None),
@@ -508,7 +508,6 @@ fn prune(
             start = next;
             continue;
         }
-        // A document holds one part of a clause at most: a clause adds the most of its parts.
         // A document holds one part of a clause at most: a clause's best part adds what its
         // other part does not.
         let mut acc = 0.0;
