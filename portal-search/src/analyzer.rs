@@ -303,6 +303,8 @@ pub(crate) struct TermFinder {
     terms: std::collections::HashSet<String>,
     /// The first characters of the terms: a word starting otherwise is no term.
     firsts: Vec<char>,
+    /// Bit `b` set for every ASCII first character `b` of a term: the test of an ASCII word.
+    ascii_firsts: u128,
     /// The Japanese terms (bigrams and lone characters) as characters, sorted: looked up
     /// without building a string.
     grams: Vec<(char, Option<char>)>,
@@ -354,6 +356,7 @@ impl TermFinder {
         let mut firsts: Vec<char> = terms.iter().filter_map(|t| t.chars().next()).collect();
         firsts.sort_unstable();
         firsts.dedup();
+        let ascii_firsts = firsts.iter().filter(|c| c.is_ascii()).fold(0u128, |bits, &c| bits | 1 << c as u32);
         let mut grams: Vec<(char, Option<char>)> = terms
             .iter()
             .filter(|t| t.chars().all(|c| !matches!(script(c), Script::Word | Script::Other)))
@@ -371,7 +374,7 @@ impl TermFinder {
             gram_pairs[word] |= bit;
         }
         let words = std::sync::Mutex::new(Words { stemmer: analyzer(), known: Default::default() });
-        TermFinder { terms, firsts, grams, gram_firsts, gram_pairs, words }
+        TermFinder { terms, firsts, ascii_firsts, grams, gram_firsts, gram_pairs, words }
     }
 
     /// Whether the query has no term.
@@ -467,6 +470,10 @@ impl TermFinder {
             }
             if i == start {
                 i += 1;
+                continue;
+            }
+            // Most words begin no term: passed over with one test.
+            if self.ascii_firsts >> bytes[start].to_ascii_lowercase() & 1 == 0 {
                 continue;
             }
             let word = bytes[start..i].iter().map(|b| char::from(b.to_ascii_lowercase()));

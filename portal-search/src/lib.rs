@@ -17,7 +17,7 @@ mod top_k;
 
 pub use index::{FilterStrategy, TantivySearch};
 
-/// `text` with every HTML-significant character escaped.
-fn escape(text: &str) -> String {
-    portal_core::services::knowledge::escape_html(text)
+/// `text` with every HTML-significant character escaped, appended to `out`.
+fn escape_into(out: &mut String, text: &str) {
+    portal_core::services::knowledge::escape_html_into(out, text)
 }

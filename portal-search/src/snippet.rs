@@ -34,24 +34,28 @@ impl Highlighter {
     pub fn snippet_html(&self, text: &str) -> String {
         let scanned = &text[..floor_char_boundary(text, SCANNED_BYTES)];
         let matches = if self.terms.is_empty() { Vec::new() } else { self.terms.find(scanned) };
+        let end_after =
+            |start: usize| text[start..].char_indices().nth(self.max_chars).map_or(text.len(), |(i, _)| start + i);
         let Some(start) = self.best_start(scanned, &matches) else {
-            return crate::escape(&text.chars().take(self.max_chars).collect::<String>());
+            let mut html = String::with_capacity(end_after(0) * 5 / 4);
+            crate::escape_into(&mut html, &text[..end_after(0)]);
+            return html;
         };
         let start = lead_in(scanned, start);
-        let end = text[start..].char_indices().nth(self.max_chars).map_or(text.len(), |(i, _)| start + i);
+        let end = end_after(start);
         let mut html = String::with_capacity((end - start) * 5 / 4);
         let mut at = start;
         for (from, to) in merged(&matches) {
             if from < start || to > end {
                 continue;
             }
-            html.push_str(&crate::escape(&text[at..from]));
+            crate::escape_into(&mut html, &text[at..from]);
             html.push_str("<b>");
-            html.push_str(&crate::escape(&text[from..to]));
+            crate::escape_into(&mut html, &text[from..to]);
             html.push_str("</b>");
             at = to;
         }
-        html.push_str(&crate::escape(&text[at..end]));
+        crate::escape_into(&mut html, &text[at..end]);
         html
     }
 

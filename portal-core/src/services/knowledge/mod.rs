@@ -24,7 +24,7 @@ pub use analytics::normalize_query;
 pub use articles::ArticlePage;
 pub use feedback::MAX_COMMENT_CHARS;
 pub use forms::{ArticleForm, ArticleQuery, CategoryForm};
-pub use render::{escape_html, render_markdown};
+pub use render::{escape_html, escape_html_into, render_markdown};
 pub use scope::ReadScope;
 pub use search::article_key;
 pub use uploads::{content_disposition, sanitize_file_name, AttachmentLimits, Download};

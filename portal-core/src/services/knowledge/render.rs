@@ -24,17 +24,29 @@ pub fn render_markdown(markdown: &str) -> String {
 /// `text` with every HTML-significant character escaped (for snippets and plain fields).
 pub fn escape_html(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
+    escape_html_into(&mut out, text);
     out
+}
+
+/// [`escape_html`] appended to `out` (a snippet is built from many pieces without a string
+/// for each).
+pub fn escape_html_into(out: &mut String, text: &str) {
+    let mut plain = 0;
+    for (i, b) in text.bytes().enumerate() {
+        let escaped = match b {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'"' => "&quot;",
+            b'\'' => "&#39;",
+            _ => continue,
+        };
+        // The significant characters are ASCII: `i` is a character boundary.
+        out.push_str(&text[plain..i]);
+        out.push_str(escaped);
+        plain = i + 1;
+    }
+    out.push_str(&text[plain..]);
 }
 
 #[cfg(test)]
@@ -107,5 +119,8 @@ mod tests {
     #[test]
     fn escape_html_escapes_every_significant_character() {
         assert_eq!(escape_html("<a href=\"x\">&'"), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;");
+        let mut out = String::from("<b>");
+        escape_html_into(&mut out, "é<ü>&");
+        assert_eq!(out, "<b>é&lt;ü&gt;&amp;");
     }
 }
