@@ -18,7 +18,7 @@ use portal_core::ports::{
     Authorizer, BlobStore, Clock, PasswordBlocklist, PasswordHasher, SearchIndex, Storage, SystemClock,
 };
 use portal_core::services::access::{AccessConfig, AccessPorts, AccessService};
-use portal_core::services::knowledge::{AttachmentLimits, KnowledgePorts, KnowledgeService};
+use portal_core::services::knowledge::{AttachmentLimits, FeedbackLimits, KnowledgePorts, KnowledgeService};
 use portal_core::{Error, ErrorKind, Result};
 use portal_search::TantivySearch;
 
@@ -115,6 +115,7 @@ pub struct PortalBuilder {
     search: Option<Arc<dyn SearchIndex>>,
     blobs: Option<Arc<dyn BlobStore>>,
     attachment_limits: AttachmentLimits,
+    feedback_limits: FeedbackLimits,
     access: AccessConfig,
 }
 
@@ -178,6 +179,13 @@ impl PortalBuilder {
         self
     }
 
+    /// Caps on visitors' "was this helpful?" answers, per article and per portal each hour
+    /// (R5).
+    pub fn feedback_limits(mut self, limits: FeedbackLimits) -> Self {
+        self.feedback_limits = limits;
+        self
+    }
+
     /// Access settings (password policy, throttling, timeouts, sign-up role).
     pub fn access_config(mut self, config: AccessConfig) -> Self {
         self.access = config;
@@ -209,7 +217,8 @@ impl PortalBuilder {
             },
             self.access.transaction_attempts,
         )
-        .with_attachment_limits(self.attachment_limits);
+        .with_attachment_limits(self.attachment_limits)
+        .with_feedback_limits(self.feedback_limits);
         if knowledge_has_index {
             knowledge.sync_index().await?;
         }

@@ -351,6 +351,46 @@ async fn customers_do_not_write_and_agents_do_not_shape_categories() {
     );
 }
 
+/// R5 (per target): visitors' answers are capped per article and per portal each hour; an
+/// answer past a cap stores nothing; members are not capped; an hour later visitors can answer
+/// again.
+#[tokio::test]
+async fn r5_visitors_answers_are_capped_per_article_and_per_portal_each_hour() {
+    use portal::core::services::knowledge::FeedbackLimits;
+    let limits = FeedbackLimits { anonymous_per_article_per_hour: 3, anonymous_per_portal_per_hour: 5 };
+    let builder = portal::Portal::builder().search(common::index()).feedback_limits(limits);
+    let k = Kb::on(
+        common::Harness::with_builder(builder, std::sync::Arc::new(portal::core::memory::MemoryStore::new())).await,
+    )
+    .await;
+    let (a, b) =
+        (k.published("A", Visibility::public(), None).await, k.published("B", Visibility::public(), None).await);
+    let helpful = |id| {
+        let k = &k;
+        async move { k.kb().article_stats(&k.agent, id).await.unwrap().helpful }
+    };
+    for _ in 0..3 {
+        k.kb().give_feedback(&k.anonymous, a.id, true, "").await.unwrap();
+    }
+    let refused = k.kb().give_feedback(&k.anonymous, a.id, true, "fourth").await.unwrap_err();
+    assert_eq!(refused.kind(), ErrorKind::RateLimited);
+    assert_eq!(helpful(a.id).await, 3, "nothing stored past the article's cap");
+    k.kb().give_feedback(&k.customer, a.id, true, "a member is not capped").await.unwrap();
+    assert_eq!(helpful(a.id).await, 4);
+    // The portal's cap counts visitors' answers on every article.
+    for _ in 0..2 {
+        k.kb().give_feedback(&k.anonymous, b.id, false, "").await.unwrap();
+    }
+    assert_eq!(k.kb().give_feedback(&k.anonymous, b.id, false, "").await.unwrap_err().kind(), ErrorKind::RateLimited);
+    let comments: Vec<String> =
+        k.kb().article_feedback(&k.agent, a.id, 10).await.unwrap().into_iter().map(|f| f.comment).collect();
+    assert!(!comments.contains(&"fourth".to_owned()));
+    // An hour after the first answers, visitors may answer again.
+    k.h.clock.advance(Duration::hours(1) + Duration::seconds(1));
+    k.kb().give_feedback(&k.anonymous, a.id, true, "later").await.unwrap();
+    assert_eq!(helpful(a.id).await, 5);
+}
+
 #[tokio::test]
 async fn readers_view_and_rate_articles_and_editors_read_it() {
     let k = Kb::new().await;

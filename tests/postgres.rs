@@ -1,5 +1,5 @@
 //! The portal on a real PostgreSQL (`PORTAL_TEST_POSTGRES_URL`): the concurrency scenarios D8,
-//! T2 and D4, and two portal instances in two processes sharing one database. Without the
+//! T2, D4 and R5, and two portal instances in two processes sharing one database. Without the
 //! variable every test returns at once (and the run says so once).
 
 mod common;
@@ -28,6 +28,12 @@ async fn t2_postgres_fifty_concurrent_redemptions_of_one_token_succeed_once() {
 async fn d4_postgres_concurrent_edits_of_one_version_have_one_winner() {
     let Some(store) = postgres_store().await else { return };
     races::d4_concurrent_edits_of_one_version_have_one_winner(Arc::new(store)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r5_postgres_parallel_visitor_answers_never_pass_the_cap() {
+    let Some(store) = postgres_store().await else { return };
+    races::r5_parallel_visitor_answers_never_pass_the_cap(Arc::new(store)).await;
 }
 
 const PEER: &str = "PORTAL_PG_PEER";

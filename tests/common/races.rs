@@ -109,3 +109,32 @@ pub async fn d4_concurrent_edits_of_one_version_have_one_winner(store: Arc<dyn S
     assert_eq!(stored.display_name, format!("editor {}", winners[0]));
     assert_eq!(stored.version, base.version + 1);
 }
+
+/// R5: 30 visitors answering "was this helpful?" on one article at once, with a cap of 5 an
+/// hour: no more than 5 answers are ever stored (a store may refuse some with nothing written;
+/// the service re-runs them), every other is `RateLimited`, and answering on until refused
+/// stores exactly 5.
+pub async fn r5_parallel_visitor_answers_never_pass_the_cap(store: Arc<dyn Storage>) {
+    use portal::core::services::knowledge::FeedbackLimits;
+    let limits = FeedbackLimits { anonymous_per_article_per_hour: 5, anonymous_per_portal_per_hour: 1000 };
+    let builder = Portal::builder().search(index()).feedback_limits(limits);
+    let k = Arc::new(super::kb::Kb::on(Harness::with_builder(builder, store).await).await);
+    let a = k.publish_form(super::kb::form("Reset")).await;
+    let mut tasks = Vec::new();
+    for i in 0..30 {
+        let k = k.clone();
+        tasks.push(tokio::spawn(async move { k.kb().give_feedback(&k.anonymous, a.id, true, &format!("{i}")).await }));
+    }
+    let mut stored = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            Ok(()) => stored += 1,
+            Err(e) => assert!(e.kind() == ErrorKind::RateLimited || e.nothing_written(), "{e}"),
+        }
+    }
+    let answers = k.kb().article_stats(&k.agent, a.id).await.unwrap().helpful;
+    assert_eq!(answers, stored, "what succeeded is what is stored");
+    assert!((1..=5).contains(&stored), "{stored} answers stored at once");
+    while k.kb().give_feedback(&k.anonymous, a.id, true, "").await.is_ok() {}
+    assert_eq!(k.kb().article_stats(&k.agent, a.id).await.unwrap().helpful, 5);
+}

@@ -1,6 +1,7 @@
 //! Article views and "was this helpful?" answers on SQL.
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use portal_core::model::{ArticleFeedback, ArticleId, ArticleStats, PortalId};
 use portal_core::ports::ArticleFeedbackStore;
 use portal_core::Result;
@@ -71,6 +72,30 @@ impl ArticleFeedbackStore for SqlTx {
             })
         });
         Ok(stats.await?.unwrap_or_default())
+    }
+
+    async fn count_anonymous_feedback(
+        &mut self,
+        portal: PortalId,
+        article: Option<ArticleId>,
+        since: DateTime<Utc>,
+    ) -> Result<u64> {
+        // Both read one of the partial indexes of migration 0007.
+        let q = match article {
+            Some(a) => sqlx::query(
+                "SELECT COUNT(*) AS n FROM kb_feedback
+                 WHERE portal_id = $1 AND article_id = $2 AND user_id IS NULL AND at >= $3",
+            )
+            .bind(portal.to_string())
+            .bind(a.to_string())
+            .bind(ts(since)),
+            None => sqlx::query(
+                "SELECT COUNT(*) AS n FROM kb_feedback WHERE portal_id = $1 AND user_id IS NULL AND at >= $2",
+            )
+            .bind(portal.to_string())
+            .bind(ts(since)),
+        };
+        Ok(self.one(q, |row| count(row, "n")).await?.unwrap_or(0))
     }
 
     async fn list_article_feedback(

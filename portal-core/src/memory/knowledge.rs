@@ -232,6 +232,25 @@ impl ArticleFeedbackStore for MemoryTx {
         Ok(stats)
     }
 
+    async fn count_anonymous_feedback(
+        &mut self,
+        portal: PortalId,
+        article: Option<ArticleId>,
+        since: chrono::DateTime<chrono::Utc>,
+    ) -> Result<u64> {
+        let s = self.state();
+        let anonymous = |f: &&ArticleFeedback| f.user_id.is_none() && f.at >= since;
+        let n = match article {
+            Some(a) => {
+                s.kb.feedback.range((portal, a, 0)..=(portal, a, u64::MAX)).map(|(_, f)| f).filter(anonymous).count()
+            }
+            None => {
+                s.kb.feedback.iter().filter(|((p, _, _), _)| *p == portal).map(|(_, f)| f).filter(anonymous).count()
+            }
+        };
+        Ok(n as u64)
+    }
+
     async fn list_article_feedback(
         &mut self,
         portal: PortalId,

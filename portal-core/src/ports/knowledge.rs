@@ -137,6 +137,19 @@ pub trait ArticleFeedbackStore: Send {
     /// - an article without views or answers has all-zero stats; another portal's article too.
     async fn article_stats(&mut self, portal: PortalId, article: ArticleId) -> Result<crate::model::ArticleStats>;
 
+    /// How many anonymous answers were given at or after `since` on the article, or with
+    /// `article` `None` in the whole portal (for the anonymous feedback limits).
+    ///
+    /// # Behavior
+    /// - counts only answers without a user, given at or after `since`, in this portal (and
+    ///   on this article when one is named); members' answers are never counted.
+    async fn count_anonymous_feedback(
+        &mut self,
+        portal: PortalId,
+        article: Option<ArticleId>,
+        since: chrono::DateTime<chrono::Utc>,
+    ) -> Result<u64>;
+
     /// The article's answers, newest first, at most `limit`.
     ///
     /// # Behavior

@@ -356,6 +356,34 @@ pub async fn article_feedback_counts_a_member_once(store: Store) {
     assert!(t.list_article_feedback(other.id, a.id, 10).await.unwrap().is_empty());
 }
 
+/// Anonymous answers are counted per article and per portal from a time on (an answer given
+/// at that time included); members' answers and other portals' never.
+pub async fn anonymous_feedback_is_counted_per_article_and_portal_since_a_time(store: Store) {
+    let p = new_portal(&store).await;
+    let other = new_portal(&store).await;
+    let (a, b) = (stored_article(&store, p.id).await, stored_article(&store, p.id).await);
+    let elsewhere = stored_article(&store, other.id).await;
+    let (now, hour) = (fx::now(), chrono::Duration::hours(1));
+    let given_at = |f: crate::model::ArticleFeedback, at| crate::model::ArticleFeedback { at, ..f };
+    let mut t = tx(&store).await;
+    t.put_article_feedback(&given_at(answer(&a, None, true, ""), now - hour * 2)).await.unwrap();
+    t.put_article_feedback(&given_at(answer(&a, None, true, ""), now - hour)).await.unwrap();
+    t.put_article_feedback(&answer(&a, None, false, "spam?")).await.unwrap();
+    t.put_article_feedback(&answer(&b, None, true, "")).await.unwrap();
+    t.put_article_feedback(&answer(&a, Some(crate::model::UserId::new()), true, "")).await.unwrap();
+    t.put_article_feedback(&answer(&elsewhere, None, true, "")).await.unwrap();
+    t.commit().await.unwrap();
+    let mut t = tx(&store).await;
+    let since = now - hour;
+    assert_eq!(t.count_anonymous_feedback(p.id, Some(a.id), since).await.unwrap(), 2);
+    assert_eq!(t.count_anonymous_feedback(p.id, Some(b.id), since).await.unwrap(), 1);
+    assert_eq!(t.count_anonymous_feedback(p.id, None, since).await.unwrap(), 3);
+    assert_eq!(t.count_anonymous_feedback(p.id, None, now - hour * 3).await.unwrap(), 4);
+    assert_eq!(t.count_anonymous_feedback(p.id, None, now + hour).await.unwrap(), 0);
+    assert_eq!(t.count_anonymous_feedback(other.id, None, since).await.unwrap(), 1);
+    assert_eq!(t.count_anonymous_feedback(other.id, Some(a.id), since).await.unwrap(), 0);
+}
+
 fn attachment(a: &crate::model::Article, name: &str, size: u64) -> crate::model::Attachment {
     crate::model::Attachment {
         id: crate::model::AttachmentId::new(),

@@ -111,6 +111,7 @@ macro_rules! __storage_conformance_list {
             search_log_keeps_the_first_click,
             article_views_add_up_per_article,
             article_feedback_counts_a_member_once,
+            anonymous_feedback_is_counted_per_article_and_portal_since_a_time,
             attachment_insert_then_get_and_list,
             attachment_delete_and_usage_per_portal,
         );

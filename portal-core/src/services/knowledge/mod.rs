@@ -22,7 +22,7 @@ mod uploads;
 
 pub use analytics::normalize_query;
 pub use articles::ArticlePage;
-pub use feedback::MAX_COMMENT_CHARS;
+pub use feedback::{FeedbackLimits, MAX_COMMENT_CHARS};
 pub use forms::{ArticleForm, ArticleQuery, CategoryForm};
 pub use render::{escape_html, escape_html_into, render_markdown};
 pub use scope::ReadScope;
@@ -62,6 +62,7 @@ pub struct KnowledgeService {
     index_turn: Arc<tokio::sync::Mutex<()>>,
     blobs: Option<Arc<dyn BlobStore>>,
     attachment_limits: AttachmentLimits,
+    feedback_limits: FeedbackLimits,
 }
 
 impl KnowledgeService {
@@ -78,12 +79,19 @@ impl KnowledgeService {
             index_turn: Arc::new(tokio::sync::Mutex::new(())),
             blobs: ports.blobs,
             attachment_limits: AttachmentLimits::default(),
+            feedback_limits: FeedbackLimits::default(),
         }
     }
 
     /// The same service with other caps on attachments (F1).
     pub fn with_attachment_limits(mut self, limits: AttachmentLimits) -> Self {
         self.attachment_limits = limits;
+        self
+    }
+
+    /// The same service with other caps on visitors' "was this helpful?" answers (R5).
+    pub fn with_feedback_limits(mut self, limits: FeedbackLimits) -> Self {
+        self.feedback_limits = limits;
         self
     }
 
