@@ -7,11 +7,26 @@ mod in_memory {
 
 mod shared_file {
     use portal_adapters::sqlite::SqliteStore;
+    use std::path::{Path, PathBuf};
     use std::sync::OnceLock;
 
-    fn path() -> &'static std::path::Path {
-        static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
-        DIR.get_or_init(|| tempfile::tempdir().unwrap()).path()
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+
+    /// The shared file's directory, made on first use and removed when the test process exits
+    /// (a `static` is never dropped: a `TempDir` kept in one stayed behind after every run).
+    fn path() -> &'static Path {
+        DIR.get_or_init(|| {
+            extern "C" fn remove() {
+                if let Some(dir) = DIR.get() {
+                    let _ = std::fs::remove_dir_all(dir);
+                }
+            }
+            let dir = tempfile::tempdir().unwrap().keep();
+            // SAFETY: `remove` is a plain function of no arguments; it reads a static that is
+            // set before it is registered, and removes files.
+            unsafe { libc::atexit(remove) };
+            dir
+        })
     }
 
     portal_core::storage_conformance!(SqliteStore::open(path().join("conformance.db")).await.unwrap());
