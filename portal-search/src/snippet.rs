@@ -37,8 +37,9 @@ impl Highlighter {
         let end_after =
             |start: usize| text[start..].char_indices().nth(self.max_chars).map_or(text.len(), |(i, _)| start + i);
         let Some(start) = self.best_start(scanned, &matches) else {
-            let mut html = String::with_capacity(end_after(0) * 5 / 4);
-            crate::escape_into(&mut html, &text[..end_after(0)]);
+            let end = end_after(0);
+            let mut html = String::with_capacity(end * 5 / 4);
+            crate::escape_into(&mut html, &text[..end]);
             return html;
         };
         let start = lead_in(scanned, start);
