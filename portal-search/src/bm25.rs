@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::block_bounds::TermBlocks;
 use crate::statistics::TermInfos;
+use crate::term_cursor::{TermCursor, DENSE};
 use crate::term_holders::TermHolders;
 use tantivy::fieldnorm::FieldNormReader;
 use tantivy::postings::{Postings, SegmentPostings, TermInfo};
@@ -141,19 +142,27 @@ impl Bm25TermWeight {
         self.scorer_at(&info, reader, boost).map(Some)
     }
 
-    /// The term's scorer on one segment with what each block of its postings can score at
-    /// most; `None` when the segment lacks the term.
-    pub(crate) fn bounded_scorer(
+    /// The term's documents on one segment with what each block of its postings can score at
+    /// most; `None` when the segment lacks the term. A term in at least one of [`DENSE`] of the
+    /// segment's documents is looked up in its holders (kept across searches with the term's
+    /// places), any other in its postings.
+    pub(crate) fn bounded_cursor(
         &self,
         reader: &SegmentReader,
         boost: Score,
-    ) -> tantivy::Result<Option<(Bm25TermScorer, Arc<TermBlocks>)>> {
+    ) -> tantivy::Result<Option<(TermCursor, Arc<TermBlocks>)>> {
         let Some(info) = self.term_info(reader)? else { return Ok(None) };
         let blocks = match &self.infos {
             Some(infos) => infos.blocks(&self.term, &info, reader)?,
             None => Arc::new(TermBlocks::read(&self.term, &info, reader)?),
         };
-        Ok(Some((self.scorer_at(&info, reader, boost)?, blocks)))
+        let dense = u64::from(info.doc_freq) * DENSE >= u64::from(reader.max_doc());
+        let held = match &self.infos {
+            Some(infos) if dense => infos.holders(&self.term, reader)?,
+            _ => None,
+        };
+        let cursor = TermCursor::new(self.scorer_at(&info, reader, boost)?, held);
+        Ok(Some((cursor, blocks)))
     }
 
     /// The documents of one segment holding the term (with its frequency in each), and how

@@ -12,6 +12,7 @@ mod overfetch;
 mod scope_bits;
 pub mod snippet;
 mod statistics;
+mod term_cursor;
 mod term_holders;
 mod top_k;
 

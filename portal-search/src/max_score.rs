@@ -29,6 +29,7 @@ use std::sync::Arc;
 use crate::block_bounds::TermBlocks;
 use crate::bm25::{Bm25TermQuery, Bm25TermScorer, Bm25TermWeight, TermScoring};
 use crate::scope_bits::{ScopeQuery, ScopeWeight};
+use crate::term_cursor::TermCursor;
 use crate::term_holders::TermHolders;
 
 /// How much a sum of per-term maxima is stretched before it is trusted as a bound: scores summed
@@ -111,8 +112,8 @@ struct MaxScoreWeight {
 struct Clause {
     /// The term's place in the query: scores are summed in this order.
     index: usize,
-    /// Boxed: clauses are sorted, and a scorer carries its postings' buffers.
-    scorer: Box<Bm25TermScorer>,
+    /// The term's documents: its postings, and its holders for look-ups when it has them.
+    cursor: TermCursor,
     /// The most the term adds to a score.
     max: Score,
     /// The blocks of the term's postings, with what each scores at most before the term's
@@ -135,10 +136,11 @@ struct Part {
 }
 
 impl Clause {
-    /// A clause scored by `scorer`, walked in windows when it has `blocks` (and scores).
-    fn new(index: usize, scorer: Bm25TermScorer, blocks: Option<Arc<TermBlocks>>) -> Self {
-        let max = scorer.scoring().max_score();
-        let (blocks, top) = match (blocks, scorer.scoring().unit()) {
+    /// A clause reading the term's documents in `cursor`, walked in windows when it has
+    /// `blocks` (and scores).
+    fn new(index: usize, cursor: TermCursor, blocks: Option<Arc<TermBlocks>>) -> Self {
+        let max = cursor.scoring().max_score();
+        let (blocks, top) = match (blocks, cursor.scoring().unit()) {
             (Some(b), Some((shape, unit))) => {
                 let maxima = b.maxima(shape, &unit);
                 let top = b.top(&unit).map(|rest| (max * rest, 0));
@@ -146,7 +148,7 @@ impl Clause {
             }
             _ => (None, None),
         };
-        Clause { index, scorer: Box::new(scorer), max, blocks, block: 0, top }
+        Clause { index, cursor, max, blocks, block: 0, top }
     }
 
     /// The first of the documents of the best postings at or after `doc` ([`TermBlocks::top`]);
@@ -160,13 +162,33 @@ impl Clause {
         docs.get(*next).copied().unwrap_or(TERMINATED)
     }
 
-    /// The postings' first document at or after `doc`.
+    /// The first document at or after `doc` of the term's postings (walked).
     #[inline]
     fn seek(&mut self, doc: DocId) -> DocId {
-        if self.scorer.doc() < doc {
-            self.scorer.seek(doc)
+        self.cursor.seek(doc)
+    }
+
+    /// The term's first document at or after `doc`: walked to in the postings when the clause
+    /// `proposes` every document (they are walked anyway), else looked up.
+    #[inline]
+    fn next_holding(&mut self, doc: DocId, proposes: bool) -> DocId {
+        if proposes {
+            self.seek(doc)
         } else {
-            self.scorer.doc()
+            self.cursor.look_up(doc)
+        }
+    }
+
+    /// What the term adds to the score of `doc`, `None` when `doc` lacks it (found as by
+    /// [`Clause::next_holding`]).
+    #[inline]
+    fn score_of(&mut self, doc: DocId, proposes: bool) -> Option<Score> {
+        if self.next_holding(doc, proposes) != doc {
+            None
+        } else if proposes {
+            Some(self.cursor.score())
+        } else {
+            Some(self.cursor.looked_up_score(doc))
         }
     }
 
@@ -175,7 +197,7 @@ impl Clause {
     /// at or after `start`.
     fn window(&mut self, start: DocId, end: DocId) -> Option<(DocId, Score)> {
         let Some((blocks, block_max)) = &self.blocks else {
-            return (self.scorer.doc() != TERMINATED).then_some((self.scorer.doc().max(start), self.max));
+            return (self.cursor.doc() != TERMINATED).then_some((self.cursor.doc().max(start), self.max));
         };
         while self.block < blocks.len() && blocks.last_doc(self.block) < start {
             self.block += 1;
@@ -400,10 +422,10 @@ impl MaxScoreWeight {
         for (index, weight) in terms {
             if self.terms.len() > MAX_WINDOWED_TERMS {
                 if let Some(scorer) = weight.term_scorer(reader, 1.0)? {
-                    clauses.push(Clause::new(index, scorer, None));
+                    clauses.push(Clause::new(index, TermCursor::new(scorer, None), None));
                 }
-            } else if let Some((scorer, blocks)) = weight.bounded_scorer(reader, 1.0)? {
-                clauses.push(Clause::new(index, scorer, Some(blocks)));
+            } else if let Some((cursor, blocks)) = weight.bounded_cursor(reader, 1.0)? {
+                clauses.push(Clause::new(index, cursor, Some(blocks)));
             }
         }
         Ok(prune(clauses, within, threshold, self.terms.len(), callback))
@@ -543,7 +565,7 @@ fn prune(
             // A document missing a required clause cannot make it, nor can any before that
             // clause's next document.
             for &j in &required {
-                let at = clauses[j].seek(doc);
+                let at = clauses[j].next_holding(doc, places[j].0 >= left_out);
                 if at != doc {
                     start = at;
                     continue 'docs;
@@ -559,10 +581,8 @@ fn prune(
                     possible = false;
                     break;
                 }
-                let c = &mut clauses[j];
-                if c.seek(doc) == doc {
-                    let s = c.scorer.score();
-                    scores[c.index] = Some(s);
+                if let Some(s) = clauses[j].score_of(doc, places[j].0 >= left_out) {
+                    scores[clauses[j].index] = Some(s);
                     sum += s;
                     matched = true;
                 }
@@ -659,6 +679,7 @@ fn prune_held(
 mod tests {
     use super::*;
     use crate::bm25::Bm25Params;
+    use crate::statistics::TermInfos;
     use proptest::prelude::*;
     use tantivy::collector::{Count, TopDocs};
     use tantivy::query::{ConstScoreQuery, Occur, TermQuery};
@@ -730,6 +751,9 @@ mod tests {
         filter_drives: bool,
         deleted: Vec<u8>,
         commit_every: usize,
+        /// Whether the terms keep their places (and blocks, and holders) across searches: a
+        /// dense term is then looked up in its holders.
+        kept: bool,
     }
 
     /// The top k of MaxScore are the plain disjunction's top k (same scores at every rank, the
@@ -738,13 +762,19 @@ mod tests {
     /// are the same too.
     fn pages_alike(c: Case) -> Result<(), TestCaseError> {
         let (index, g, text) = index(&c.docs, &c.deleted, c.commit_every);
+        let infos = Arc::new(TermInfos::default());
         let terms: Vec<Bm25TermQuery> = c
             .words
             .iter()
             .zip(&c.boosts)
             .map(|(w, b)| {
                 let params = if w % 2 == 0 { Bm25Params::TANTIVY } else { Bm25Params { k1: 0.4, b: 1.0 } };
-                Bm25TermQuery::new(Term::from_field_text(text, &format!("w{w}")), params, *b)
+                let term = Bm25TermQuery::new(Term::from_field_text(text, &format!("w{w}")), params, *b);
+                if c.kept {
+                    term.with_term_infos(infos.clone())
+                } else {
+                    term
+                }
             })
             .collect();
         // The group as the filter, or as a scope's bits (alone, or with the documents holding
@@ -783,7 +813,7 @@ mod tests {
         #![proptest_config(ProptestConfig::with_cases(200))]
 
         /// [`pages_alike`] on small segments (one block per term), with and without a filter,
-        /// with deletions, for any k.
+        /// with deletions, for any k, with the terms' holders kept or not.
         #[test]
         fn pages_like_the_plain_disjunction(
             docs in proptest::collection::vec((0u8..3, proptest::collection::vec(0u8..24, 0..14)), 1..80),
@@ -794,8 +824,9 @@ mod tests {
             within in 0u8..3,
             filter_drives in proptest::bool::ANY,
             deleted in proptest::collection::vec(5u8..9, 0..2),
+            kept in proptest::bool::ANY,
         ) {
-            pages_alike(Case { docs, words, boosts, k, group, within, filter_drives, deleted, commit_every: 11 })?;
+            pages_alike(Case { docs, words, boosts, k, group, within, filter_drives, deleted, commit_every: 11, kept })?;
         }
     }
 
@@ -803,7 +834,8 @@ mod tests {
         #![proptest_config(ProptestConfig::with_cases(24))]
 
         /// [`pages_alike`] on segments of many blocks per term, where windows are skipped by
-        /// their blocks' maxima and required terms leapfrog.
+        /// their blocks' maxima, required terms leapfrog and dense terms are looked up in their
+        /// holders.
         #[test]
         fn pages_like_the_plain_disjunction_over_many_blocks(
             docs in proptest::collection::vec((0u8..3, proptest::collection::vec(0u8..40, 0..24)), 300..1500),
@@ -815,8 +847,9 @@ mod tests {
             filter_drives in proptest::bool::ANY,
             deleted in proptest::collection::vec(5u8..12, 0..2),
             commit_every in 200usize..2000,
+            kept in proptest::bool::ANY,
         ) {
-            pages_alike(Case { docs, words, boosts, k, group, within, filter_drives, deleted, commit_every })?;
+            pages_alike(Case { docs, words, boosts, k, group, within, filter_drives, deleted, commit_every, kept })?;
         }
     }
 
@@ -891,6 +924,7 @@ mod tests {
             filter_drives: false,
             deleted: Vec::new(),
             commit_every: usize::MAX,
+            kept: true,
         };
         for group in [None, Some(0)] {
             pages_alike(case(group)).unwrap();

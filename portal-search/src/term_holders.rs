@@ -10,7 +10,7 @@
 
 use tantivy::postings::TermInfo;
 use tantivy::schema::IndexRecordOption;
-use tantivy::{DocId, SegmentReader, Term};
+use tantivy::{DocId, SegmentReader, Term, TERMINATED};
 
 /// The documents of one segment holding one term, with the term's frequency in each.
 #[derive(Debug, Default)]
@@ -75,6 +75,22 @@ impl TermHolders {
         }
     }
 
+    /// The first document at or after `doc` holding the term ([`TERMINATED`] when none does).
+    #[inline]
+    pub(crate) fn next(&self, doc: DocId) -> DocId {
+        let mut at = doc as usize / 64;
+        let Some(&(first, _)) = self.words.get(at) else { return TERMINATED };
+        let mut word = first & (u64::MAX << (doc % 64));
+        while word == 0 {
+            at += 1;
+            match self.words.get(at) {
+                Some(&(w, _)) => word = w,
+                None => return TERMINATED,
+            }
+        }
+        (at * 64) as DocId + word.trailing_zeros()
+    }
+
     /// Whether document `doc` holds the term.
     pub(crate) fn holds(&self, doc: DocId) -> bool {
         self.words.get(doc as usize / 64).is_some_and(|(w, _)| w >> (doc % 64) & 1 == 1)
@@ -98,7 +114,8 @@ mod tests {
         #![proptest_config(ProptestConfig::with_cases(60))]
 
         /// The bits hold exactly the documents of the term's postings, deleted ones included
-        /// (the postings keep them too), with their frequencies, over several segments.
+        /// (the postings keep them too), with their frequencies, over several segments; the
+        /// next holder from any document is the postings' next document.
         #[test]
         fn the_holders_are_the_postings(
             docs in proptest::collection::vec(any::<bool>(), 1..900),
@@ -139,6 +156,11 @@ mod tests {
                 }
                 let held: Vec<DocId> = (0..reader.max_doc() + 64).filter(|&d| holders.holds(d)).collect();
                 prop_assert_eq!(&held, &expected);
+                // The next holder from every document, past the last word too.
+                for d in 0..reader.max_doc() + 130 {
+                    let next = expected.iter().copied().find(|&e| e >= d).unwrap_or(TERMINATED);
+                    prop_assert_eq!(holders.next(d), next, "from {}", d);
+                }
             }
         }
     }
