@@ -234,6 +234,12 @@ impl Bm25TermScorer {
     pub(crate) fn scoring(&self) -> &TermScoring {
         &self.scoring
     }
+
+    /// The term's frequency in the current document.
+    #[inline]
+    pub(crate) fn term_freq(&self) -> u32 {
+        self.postings.term_freq()
+    }
 }
 
 /// How one term scores the documents of one segment: by their field lengths and the term's

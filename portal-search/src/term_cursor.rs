@@ -61,6 +61,31 @@ impl TermCursor {
         self.postings.score()
     }
 
+    /// How many documents of the segment hold the term (deleted ones included).
+    pub(crate) fn doc_freq(&self) -> u32 {
+        self.postings.size_hint()
+    }
+
+    /// The term's holders, when it is looked up in them.
+    #[inline]
+    pub(crate) fn holders(&self) -> Option<&TermHolders> {
+        self.holders.as_deref()
+    }
+
+    /// Walks the postings over documents `from..=to`, each marked in `bits` (bit `d - base`)
+    /// with its frequency at `freqs[d - base]`; the postings are left past `to`. `base` is at
+    /// most `from`, and `to - base` below `64 * bits.len()` and `freqs.len()`.
+    #[inline]
+    pub(crate) fn walk(&mut self, (from, to): (DocId, DocId), base: DocId, bits: &mut [u64], freqs: &mut [u32]) {
+        let mut doc = self.seek(from);
+        while doc <= to {
+            let slot = (doc - base) as usize;
+            bits[slot / 64] |= 1 << (slot % 64);
+            freqs[slot] = self.postings.term_freq();
+            doc = self.postings.advance();
+        }
+    }
+
     /// The first document at or after `target` holding the term, from the holders when there
     /// are (the postings do not move), else from the postings ([`TermCursor::seek`]).
     #[inline]

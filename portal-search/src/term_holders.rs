@@ -91,6 +91,13 @@ impl TermHolders {
         (at * 64) as DocId + word.trailing_zeros()
     }
 
+    /// The bits of documents `64 * word ..`: bit `d % 64` is set when document `d` holds the
+    /// term (none past the segment's last document).
+    #[inline]
+    pub(crate) fn word(&self, word: usize) -> u64 {
+        self.words.get(word).map_or(0, |&(w, _)| w)
+    }
+
     /// Whether document `doc` holds the term.
     pub(crate) fn holds(&self, doc: DocId) -> bool {
         self.words.get(doc as usize / 64).is_some_and(|(w, _)| w >> (doc % 64) & 1 == 1)

@@ -32,6 +32,9 @@ use crate::scope_bits::{ScopeQuery, ScopeWeight};
 use crate::term_cursor::TermCursor;
 use crate::term_holders::TermHolders;
 
+mod window;
+use window::{Plan, Windows};
+
 /// How much a sum of per-term maxima is stretched before it is trusted as a bound: scores summed
 /// in another order may differ in the last bits.
 const SLACK: Score = 1.0 + 1e-5;
@@ -160,6 +163,19 @@ impl Clause {
             *next += 1;
         }
         docs.get(*next).copied().unwrap_or(TERMINATED)
+    }
+
+    /// Marks the documents of the best postings in `from..=to` in `bits` (bit `d - base`); only
+    /// for a clause that lists them (as [`Clause::seek_best`] moves, without a look-up each).
+    fn mark_best(&mut self, (from, to): (DocId, DocId), base: DocId, bits: &mut [u64]) {
+        let (Some((blocks, _)), Some((_, next))) = (&self.blocks, &mut self.top) else { return };
+        let docs = blocks.top_docs();
+        *next += docs[(*next).min(docs.len())..].partition_point(|&d| d < from);
+        while let Some(&doc) = docs.get(*next).filter(|&&d| d <= to) {
+            let slot = (doc - base) as usize;
+            bits[slot / 64] |= 1 << (slot % 64);
+            *next += 1;
+        }
     }
 
     /// The first document at or after `doc` of the term's postings (walked).
@@ -356,6 +372,16 @@ impl Within {
         }
     }
 
+    /// Whether the filter (when there is one) holds `doc`; asked in document order.
+    #[inline]
+    fn filter_holds(&mut self, doc: DocId) -> bool {
+        match self.filter.as_mut() {
+            Some(f) if f.doc() < doc => f.seek(doc) == doc,
+            Some(f) => f.doc() == doc,
+            None => true,
+        }
+    }
+
     /// Every document within, in order (of the filter, looked up in the bits, when there is
     /// one; else of the bits).
     fn documents(self) -> Vec<DocId> {
@@ -428,7 +454,7 @@ impl MaxScoreWeight {
                 clauses.push(Clause::new(index, cursor, Some(blocks)));
             }
         }
-        Ok(prune(clauses, within, threshold, self.terms.len(), callback))
+        Ok(prune(clauses, within, threshold, (self.terms.len(), reader.max_doc()), callback))
     }
 }
 
@@ -454,7 +480,7 @@ fn prune(
     mut clauses: Vec<Clause>,
     mut within: Within,
     mut threshold: Score,
-    terms: usize,
+    (terms, max_doc): (usize, DocId),
     callback: &mut dyn FnMut(DocId, Score) -> Score,
 ) -> usize {
     let mut proposed = 0;
@@ -508,8 +534,10 @@ fn prune(
     let mut start: DocId = 0;
     // Without blocks (a question of many terms), the whole segment is one window.
     let span = if clauses.iter().any(|c| c.blocks.is_some()) { WINDOW } else { TERMINATED };
+    let mut windows = Windows::new(n, max_doc);
     while most > threshold {
-        let end = start.saturating_add(span - 1).min(TERMINATED - 1);
+        // A window ends before a multiple of 64 (its bits are whole words).
+        let end = if span == WINDOW { (start & !63) + (WINDOW - 1) } else { TERMINATED - 1 };
         let (mut acc, mut next) = (0.0, TERMINATED);
         for ((c, r), m) in clauses.iter_mut().zip(reach.iter_mut()).zip(window_max.iter_mut()) {
             *m = match c.window(start, end) {
@@ -544,6 +572,13 @@ fn prune(
         }
         let mut left_out = left_out_for(threshold, &part_reach);
         required_for(threshold, &window_max, &mut required);
+        if span == WINDOW && left_out < parts.len() {
+            let plan = Plan { window_max: &window_max, places: &places, left_out, required: &required };
+            proposed +=
+                windows.score(&mut clauses, &mut within, (start, end), &plan, &mut threshold, &mut scores, callback);
+            start = end + 1;
+            continue;
+        }
         'docs: while left_out < parts.len() && start <= end {
             // The proposing clauses propose; the filter is looked up.
             let mut doc = TERMINATED;
