@@ -23,15 +23,14 @@ pub(crate) const DENSE: u64 = 16;
 
 /// A term's postings in one segment, and its holders when it is dense there ([`DENSE`]).
 pub(crate) struct TermCursor {
-    /// Boxed: cursors are sorted, and a scorer carries its postings' buffers.
-    postings: Box<Bm25TermScorer>,
+    postings: Bm25TermScorer,
     holders: Option<Arc<TermHolders>>,
 }
 
 impl TermCursor {
     /// The term's documents in `postings`, looked up in `holders` when there are.
     pub(crate) fn new(postings: Bm25TermScorer, holders: Option<Arc<TermHolders>>) -> Self {
-        TermCursor { postings: Box::new(postings), holders }
+        TermCursor { postings, holders }
     }
 
     /// How the term scores the segment's documents.
