@@ -305,6 +305,9 @@ pub(crate) struct TermFinder {
     firsts: Vec<char>,
     /// Bit `b` set for every ASCII first character `b` of a term: the test of an ASCII word.
     ascii_firsts: u128,
+    /// The ASCII first characters of the terms in either case: where an ASCII word that may
+    /// be a term begins ([`FirstBytes`]).
+    ascii_needles: Vec<u8>,
     /// The Japanese terms (bigrams and lone characters) as characters, sorted: looked up
     /// without building a string.
     grams: Vec<(char, Option<char>)>,
@@ -322,6 +325,57 @@ fn pair_bit(first: char, second: Option<char>) -> (usize, u64) {
     let h = (first as u32).wrapping_mul(0x9E37_79B9) ^ second.map_or(0, |c| c as u32).wrapping_mul(0x85EB_CA6B);
     let bit = (h >> 24) as usize;
     (bit / 64, 1 << (bit % 64))
+}
+
+/// Where the words of an ASCII text begin that start with one of a few bytes, found by `memchr`
+/// (many bytes at a time) rather than byte by byte: a passage search mostly passes over words.
+struct FirstBytes {
+    /// Up to three bytes each, with where the next of them was found at or after `from` (`None`:
+    /// nowhere; `from` is past every position before the first search).
+    groups: Vec<(Vec<u8>, usize, Option<usize>)>,
+}
+
+/// The most bytes [`FirstBytes`] looks for: past them, most bytes of a text are one of them.
+const MAX_FIRST_BYTES: usize = 6;
+
+impl FirstBytes {
+    /// A finder of words beginning with one of `needles`; `None` when they are none or too many.
+    fn new(needles: &[u8]) -> Option<Self> {
+        if needles.is_empty() || needles.len() > MAX_FIRST_BYTES {
+            return None;
+        }
+        // Not searched yet: from past any position.
+        Some(FirstBytes { groups: needles.chunks(3).map(|g| (g.to_vec(), usize::MAX, None)).collect() })
+    }
+
+    /// The first byte at or after `at` that is one of the needles and begins a word (follows
+    /// no letter or digit).
+    fn next_word(&mut self, bytes: &[u8], mut at: usize) -> Option<usize> {
+        loop {
+            let mut next = None;
+            for (needles, from, found) in &mut self.groups {
+                if *from > at || found.is_some_and(|f| f < at) {
+                    *from = at;
+                    *found = match needles[..] {
+                        [a] => memchr::memchr(a, &bytes[at..]),
+                        [a, b] => memchr::memchr2(a, b, &bytes[at..]),
+                        [a, b, c, ..] => memchr::memchr3(a, b, c, &bytes[at..]),
+                        [] => None,
+                    }
+                    .map(|i| at + i);
+                }
+                next = match (next, *found) {
+                    (Some(n), Some(f)) => Some(f.min(n)),
+                    (n, f) => n.or(f),
+                };
+            }
+            let start = next?;
+            if start == 0 || !bytes[start - 1].is_ascii_alphanumeric() {
+                return Some(start);
+            }
+            at = start + 1;
+        }
+    }
 }
 
 /// The stemmer of a [`TermFinder`], and the words it already stemmed with whether they are
@@ -357,6 +411,10 @@ impl TermFinder {
         firsts.sort_unstable();
         firsts.dedup();
         let ascii_firsts = firsts.iter().filter(|c| c.is_ascii()).fold(0u128, |bits, &c| bits | 1 << c as u32);
+        let mut ascii_needles: Vec<u8> = (0..128u8)
+            .filter(|b| ascii_firsts >> b.to_ascii_lowercase() & 1 == 1 && b.is_ascii_alphanumeric())
+            .collect();
+        ascii_needles.dedup();
         let mut grams: Vec<(char, Option<char>)> = terms
             .iter()
             .filter(|t| t.chars().all(|c| !matches!(script(c), Script::Word | Script::Other)))
@@ -374,7 +432,7 @@ impl TermFinder {
             gram_pairs[word] |= bit;
         }
         let words = std::sync::Mutex::new(Words { stemmer: analyzer(), known: Default::default() });
-        TermFinder { terms, firsts, ascii_firsts, grams, gram_firsts, gram_pairs, words }
+        TermFinder { terms, firsts, ascii_firsts, ascii_needles, grams, gram_firsts, gram_pairs, words }
     }
 
     /// Whether the query has no term.
@@ -462,19 +520,33 @@ impl TermFinder {
         let mut found = Vec::new();
         let mut gram = String::new();
         let bytes = text.as_bytes();
+        let mut starts = FirstBytes::new(&self.ascii_needles);
         let mut i = 0;
         while i < bytes.len() {
-            let start = i;
+            // The next word beginning as a term does (most words begin no term).
+            let start = match &mut starts {
+                Some(starts) => match starts.next_word(bytes, i) {
+                    Some(start) => start,
+                    None => break,
+                },
+                None => {
+                    let start = i;
+                    while i < bytes.len() && bytes[i].is_ascii_alphanumeric() {
+                        i += 1;
+                    }
+                    if i == start {
+                        i += 1;
+                        continue;
+                    }
+                    if self.ascii_firsts >> bytes[start].to_ascii_lowercase() & 1 == 0 {
+                        continue;
+                    }
+                    start
+                }
+            };
+            i = start + 1;
             while i < bytes.len() && bytes[i].is_ascii_alphanumeric() {
                 i += 1;
-            }
-            if i == start {
-                i += 1;
-                continue;
-            }
-            // Most words begin no term: passed over with one test.
-            if self.ascii_firsts >> bytes[start].to_ascii_lowercase() & 1 == 0 {
-                continue;
             }
             let word = bytes[start..i].iter().map(|b| char::from(b.to_ascii_lowercase()));
             if self.is_word_term(words, &mut gram, word, i - start) {
@@ -612,6 +684,29 @@ mod tests {
                 Some(found) => prop_assert_eq!(found, normalized),
                 None => prop_assert!(text.chars().any(|c| plain_script(c).is_none())),
             }
+        }
+
+        /// On ASCII text the finder of words by their first bytes (a query of one to three
+        /// words) finds what the normalizing one finds.
+        #[test]
+        fn ascii_text_is_searched_by_first_bytes_as_any_text(
+            query in "[a-zA-Z0-9]{1,8}( [a-zA-Z0-9]{1,8}){0,2}",
+            text in proptest::collection::vec(
+                prop_oneof![
+                    "[a-zA-Z0-9]{1,12}",
+                    Just(" ".to_owned()),
+                    "[-.,;!?'_@]{1,2}",
+                    "(Running|RESET|resets|runs|runner|R2|2r)",
+                ],
+                0..40,
+            ),
+        ) {
+            let text = text.concat();
+            let finder = TermFinder::new(&format!("{query} running"));
+            prop_assume!(FirstBytes::new(&finder.ascii_needles).is_some());
+            let mut words = finder.words.lock().unwrap();
+            let bytewise = finder.find_ascii(&mut words, &text);
+            prop_assert_eq!(bytewise, finder.find_normalized(&mut words, &text));
         }
 
         /// On ASCII text the byte-wise finder finds what the normalizing one finds.
