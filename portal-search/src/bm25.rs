@@ -144,8 +144,8 @@ impl Bm25TermWeight {
 
     /// The term's documents on one segment with what each block of its postings can score at
     /// most; `None` when the segment lacks the term. A term in at least one of [`DENSE`] of the
-    /// segment's documents is looked up in its holders (kept across searches with the term's
-    /// places), any other in its postings.
+    /// segment's documents is read from its holders (kept across searches with the term's
+    /// places; its postings are not opened), any other from its postings.
     pub(crate) fn bounded_cursor(
         &self,
         reader: &SegmentReader,
@@ -161,7 +161,10 @@ impl Bm25TermWeight {
             Some(infos) if dense => infos.holders(&self.term, reader)?,
             _ => None,
         };
-        let cursor = TermCursor::new(self.scorer_at(&info, reader, boost)?, held);
+        let cursor = match held {
+            Some(holders) => TermCursor::held(holders, self.scoring_on(reader, boost)?),
+            None => TermCursor::postings(self.scorer_at(&info, reader, boost)?),
+        };
         Ok(Some((cursor, blocks)))
     }
 

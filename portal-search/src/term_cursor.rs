@@ -1,13 +1,12 @@
-//! A term's documents in one segment, in order, with their scores: walked in its postings, and
-//! looked up in its holders when the term is in many of the segment's documents.
+//! A term's documents in one segment, in order, with their scores: from its postings, or from
+//! its holders when the term is in many of the segment's documents.
 //!
 //! Pruning ([`crate::max_score`]) looks a term up in the documents other terms propose. A term
 //! found in many documents (a near-stop-word of the corpus) then decodes nearly every block of
 //! its postings, 128 documents and frequencies at a time, to read one of each. Its holders
 //! ([`TermHolders`]: a bit per document, the frequencies at the bits' ranks, kept across
-//! searches) answer the same look-ups with a bit test, and decode nothing. Walking every
-//! document of the term (while it proposes them) stays with the postings: a decoded block
-//! serves 128 documents for less than a bit scan and a rank each.
+//! searches) answer the same look-ups with a bit test, give a window's documents 64 to a word,
+//! and decode nothing: its postings are not even opened.
 
 use std::sync::Arc;
 
@@ -17,90 +16,135 @@ use tantivy::{DocId, DocSet, Score};
 use crate::bm25::{Bm25TermScorer, TermScoring};
 use crate::term_holders::TermHolders;
 
-/// A term is looked up in its holders when it is in at least one of this many of a segment's
+/// A term is read from its holders when it is in at least one of this many of a segment's
 /// documents: the bits then take at most four bytes per holder.
 pub(crate) const DENSE: u64 = 16;
 
-/// A term's postings in one segment, and its holders when it is dense there ([`DENSE`]).
-pub(crate) struct TermCursor {
-    postings: Bm25TermScorer,
-    holders: Option<Arc<TermHolders>>,
+/// A term's documents in one segment: its postings, or its holders when it is dense there
+/// ([`DENSE`]).
+// Unboxed: a search holds a few cursors per segment, and a box would be an allocation each.
+#[allow(clippy::large_enum_variant)]
+pub(crate) enum TermCursor {
+    /// Walked and looked up in the postings.
+    Postings(Bm25TermScorer),
+    /// Read and looked up in the holders; `doc` is where [`TermCursor::seek`] left off.
+    Held { holders: Arc<TermHolders>, scoring: TermScoring, doc: DocId },
 }
 
 impl TermCursor {
-    /// The term's documents in `postings`, looked up in `holders` when there are.
-    pub(crate) fn new(postings: Bm25TermScorer, holders: Option<Arc<TermHolders>>) -> Self {
-        TermCursor { postings, holders }
+    /// The term's documents in `postings`.
+    pub(crate) fn postings(postings: Bm25TermScorer) -> Self {
+        TermCursor::Postings(postings)
+    }
+
+    /// The term's documents in `holders`, scored by `scoring`.
+    pub(crate) fn held(holders: Arc<TermHolders>, scoring: TermScoring) -> Self {
+        let doc = holders.next(0);
+        TermCursor::Held { holders, scoring, doc }
     }
 
     /// How the term scores the segment's documents.
     pub(crate) fn scoring(&self) -> &TermScoring {
-        self.postings.scoring()
-    }
-
-    /// The postings' current document ([`TERMINATED`](tantivy::TERMINATED) past the last).
-    #[inline]
-    pub(crate) fn doc(&self) -> DocId {
-        self.postings.doc()
-    }
-
-    /// The postings' first document at or after `target` (the current one when it is).
-    #[inline]
-    pub(crate) fn seek(&mut self, target: DocId) -> DocId {
-        if self.postings.doc() < target {
-            self.postings.seek(target)
-        } else {
-            self.postings.doc()
+        match self {
+            TermCursor::Postings(p) => p.scoring(),
+            TermCursor::Held { scoring, .. } => scoring,
         }
     }
 
-    /// The score of the postings' current document (not past the last).
+    /// The current document ([`TERMINATED`](tantivy::TERMINATED) past the last).
+    #[inline]
+    pub(crate) fn doc(&self) -> DocId {
+        match self {
+            TermCursor::Postings(p) => p.doc(),
+            TermCursor::Held { doc, .. } => *doc,
+        }
+    }
+
+    /// The first document at or after `target` (the current one when it is).
+    #[inline]
+    pub(crate) fn seek(&mut self, target: DocId) -> DocId {
+        match self {
+            TermCursor::Postings(p) if p.doc() < target => p.seek(target),
+            TermCursor::Postings(p) => p.doc(),
+            TermCursor::Held { holders, doc, .. } => {
+                if *doc < target {
+                    *doc = holders.next(target);
+                }
+                *doc
+            }
+        }
+    }
+
+    /// The score of the current document (not past the last).
     #[inline]
     pub(crate) fn score(&mut self) -> Score {
-        self.postings.score()
+        match self {
+            TermCursor::Postings(p) => p.score(),
+            TermCursor::Held { holders, scoring, doc } => scoring.score_with(*doc, holders.freq(*doc)),
+        }
     }
 
     /// How many documents of the segment hold the term (deleted ones included).
     pub(crate) fn doc_freq(&self) -> u32 {
-        self.postings.size_hint()
-    }
-
-    /// The term's holders, when it is looked up in them.
-    #[inline]
-    pub(crate) fn holders(&self) -> Option<&TermHolders> {
-        self.holders.as_deref()
-    }
-
-    /// Walks the postings over documents `from..=to`, each marked in `bits` (bit `d - base`)
-    /// with its frequency at `freqs[d - base]`; the postings are left past `to`. `base` is at
-    /// most `from`, and `to - base` below `64 * bits.len()` and `freqs.len()`.
-    #[inline]
-    pub(crate) fn walk(&mut self, (from, to): (DocId, DocId), base: DocId, bits: &mut [u64], freqs: &mut [u32]) {
-        let mut doc = self.seek(from);
-        while doc <= to {
-            let slot = (doc - base) as usize;
-            bits[slot / 64] |= 1 << (slot % 64);
-            freqs[slot] = self.postings.term_freq();
-            doc = self.postings.advance();
+        match self {
+            TermCursor::Postings(p) => p.size_hint(),
+            TermCursor::Held { holders, .. } => holders.len(),
         }
     }
 
-    /// The first document at or after `target` holding the term, from the holders when there
-    /// are (the postings do not move), else from the postings ([`TermCursor::seek`]).
+    /// The term's holders, when it is read from them.
+    #[inline]
+    pub(crate) fn holders(&self) -> Option<&TermHolders> {
+        match self {
+            TermCursor::Postings(_) => None,
+            TermCursor::Held { holders, .. } => Some(holders),
+        }
+    }
+
+    /// Walks the documents `from..=to`, each marked in `bits` (bit `d - base`) with its
+    /// frequency at `freqs[d - base]`; the cursor is left past `to`. `base` is at most `from`,
+    /// and `to - base` below `64 * bits.len()` and `freqs.len()`.
+    #[inline]
+    pub(crate) fn walk(&mut self, (from, to): (DocId, DocId), base: DocId, bits: &mut [u64], freqs: &mut [u32]) {
+        let mut doc = self.seek(from);
+        let mut mark = |doc: DocId, freq: u32| {
+            let slot = (doc - base) as usize;
+            bits[slot / 64] |= 1 << (slot % 64);
+            freqs[slot] = freq;
+        };
+        match self {
+            TermCursor::Postings(p) => {
+                while doc <= to {
+                    mark(doc, p.term_freq());
+                    doc = p.advance();
+                }
+            }
+            TermCursor::Held { holders, doc: at, .. } => {
+                while doc <= to {
+                    mark(doc, holders.freq(doc));
+                    doc = holders.next(doc + 1);
+                }
+                *at = doc;
+            }
+        }
+    }
+
+    /// The first document at or after `target` holding the term: from the holders in any
+    /// order (the cursor does not move), from the postings forwards ([`TermCursor::seek`]).
     #[inline]
     pub(crate) fn look_up(&mut self, target: DocId) -> DocId {
-        match &self.holders {
-            Some(h) => h.next(target),
-            None => self.seek(target),
+        match self {
+            TermCursor::Postings(_) => self.seek(target),
+            TermCursor::Held { holders, .. } => holders.next(target),
         }
     }
 
     /// The score of `doc`, which [`TermCursor::look_up`] just answered.
     #[inline]
     pub(crate) fn looked_up_score(&mut self, doc: DocId) -> Score {
-        match &self.holders {
-            Some(h) => self.postings.scoring().score_with(doc, h.freq(doc)),
-            None => self.postings.score(),
+        match self {
+            TermCursor::Postings(p) => p.score(),
+            TermCursor::Held { holders, scoring, .. } => scoring.score_with(doc, holders.freq(doc)),
         }
     }
 }
@@ -118,8 +162,8 @@ mod tests {
         #![proptest_config(ProptestConfig::with_cases(60))]
 
         /// Looked up in holders (in any order) or in postings (forwards), the documents and
-        /// scores of a walk of the postings; looking up in the holders leaves the postings
-        /// where they were.
+        /// scores of a walk of the postings; looking up in the holders leaves the cursor where
+        /// it was.
         #[test]
         fn holders_are_looked_up_as_the_postings_are(
             docs in proptest::collection::vec(0u8..4, 1..700),
@@ -146,20 +190,20 @@ mod tests {
             };
             // Every document of the term with its score, walked.
             let mut walked = Vec::new();
-            let mut walk = TermCursor::new(scorer, None);
+            let mut walk = TermCursor::postings(scorer);
             while walk.doc() != TERMINATED {
                 walked.push((walk.doc(), walk.score()));
                 let next = walk.doc() + 1;
                 walk.seek(next);
             }
             let expected = |target: DocId| walked.iter().copied().find(|&(d, _)| d >= target);
-            let (_, holders) = weight.held_scoring(reader, 1.0).unwrap().unwrap();
-            let mut held = TermCursor::new(postings().unwrap(), Some(holders));
+            let (scoring, holders) = weight.held_scoring(reader, 1.0).unwrap().unwrap();
+            let mut held = TermCursor::held(holders, scoring);
             let first = held.doc();
             let mut sorted = targets.clone();
             sorted.sort();
             // Holders in any order; postings forwards only.
-            let mut plain = TermCursor::new(postings().unwrap(), None);
+            let mut plain = TermCursor::postings(postings().unwrap());
             for (cursor, targets) in [(&mut held, &targets), (&mut plain, &sorted)] {
                 for &target in targets {
                     let doc = cursor.look_up(target);

@@ -91,6 +91,11 @@ impl TermHolders {
         (at * 64) as DocId + word.trailing_zeros()
     }
 
+    /// How many documents hold the term.
+    pub(crate) fn len(&self) -> u32 {
+        self.freqs.len() as u32
+    }
+
     /// The bits of documents `64 * word ..`: bit `d % 64` is set when document `d` holds the
     /// term (none past the segment's last document).
     #[inline]

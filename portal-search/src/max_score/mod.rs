@@ -448,7 +448,7 @@ impl MaxScoreWeight {
         for (index, weight) in terms {
             if self.terms.len() > MAX_WINDOWED_TERMS {
                 if let Some(scorer) = weight.term_scorer(reader, 1.0)? {
-                    clauses.push(Clause::new(index, TermCursor::new(scorer, None), None));
+                    clauses.push(Clause::new(index, TermCursor::postings(scorer), None));
                 }
             } else if let Some((cursor, blocks)) = weight.bounded_cursor(reader, 1.0)? {
                 clauses.push(Clause::new(index, cursor, Some(blocks)));
