@@ -14,9 +14,10 @@
 //! only when it cannot score above the page's lowest score, which the collector requires.
 //!
 //! The essential terms propose documents that are then looked up in the scope's cached bits and
-//! the filter ([`prune`], in windows bounded by the terms' blocks), or, for a filter that keeps few documents (one portal
-//! among many), the filter's documents are walked and looked up in the documents holding each
-//! term, without postings ([`MaxScoreQuery::driven_by_the_filter`], [`prune_held`]).
+//! the filter ([`prune`], in windows bounded by the terms' blocks, each read as bits: [`window`]),
+//! or, for a filter that keeps few documents (one portal among many), the filter's documents are
+//! walked and looked up in the documents holding each term, without postings
+//! ([`MaxScoreQuery::driven_by_the_filter`], [`prune_held`]).
 //!
 //! Only `TopDocs` prunes (`Weight::for_each_pruning`); counting, facets and explanations walk
 //! every match, with the same documents and scores as a plain `BooleanQuery` (tested).
@@ -468,6 +469,8 @@ impl MaxScoreWeight {
 /// the terms that are non-essential within a window are chosen by those maxima, which are far
 /// below the terms' overall maxima in most windows; and a term without which no document of the
 /// window can make it is required: a document it lacks is passed over, up to its next one.
+/// With blocks, each window is scored as bits, a clause at a time ([`window`]); without (a
+/// question of many terms, the segment one window) document by document.
 ///
 /// What is left out is chosen among the clauses' parts ([`Part`]): a frequent term whose best
 /// postings are listed apart ([`TermBlocks::top`]) weighs as two parts, its other postings
@@ -869,8 +872,8 @@ mod tests {
         #![proptest_config(ProptestConfig::with_cases(24))]
 
         /// [`pages_alike`] on segments of many blocks per term, where windows are skipped by
-        /// their blocks' maxima, required terms leapfrog and dense terms are looked up in their
-        /// holders.
+        /// their blocks' maxima, required terms narrow the proposed documents, and dense terms
+        /// are read from their holders.
         #[test]
         fn pages_like_the_plain_disjunction_over_many_blocks(
             docs in proptest::collection::vec((0u8..3, proptest::collection::vec(0u8..40, 0..24)), 300..1500),

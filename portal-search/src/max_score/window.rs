@@ -36,7 +36,7 @@ const WORDS: usize = (WINDOW / 64) as usize;
 /// What a window knows of which of its documents hold a clause's term.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Known {
-    /// Walked in the postings: bits, and frequencies in `Windows::freqs`.
+    /// Walked in the postings: bits, and frequencies in `Slot::freqs`.
     Walked,
     /// Read from the holders: bits (the frequencies are the holders').
     Held,
