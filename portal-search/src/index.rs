@@ -18,6 +18,7 @@ use tantivy::query::{
     AllQuery, Bm25StatisticsProvider, BooleanQuery, ConstScoreQuery, EnableScoring, Occur, Query, RangeQuery,
     RegexQuery, TermQuery, TermSetQuery,
 };
+use tantivy::schema::document::{DeserializeError, DocumentDeserialize, DocumentDeserializer};
 use tantivy::schema::{
     Facet, FacetOptions, Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, FAST, INDEXED,
     STORED, STRING,
@@ -103,6 +104,34 @@ const MERGE_DELETED_SHARE: f32 = 0.2;
 /// How a new index is laid out (an existing index keeps the settings it was created with).
 fn settings() -> IndexSettings {
     IndexSettings { docstore_blocksize: DOCSTORE_BLOCK, ..IndexSettings::default() }
+}
+
+/// The stored fields of a hit (all text), read straight into their strings: a
+/// `TantivyDocument` builds every value, and each was then copied out of it.
+struct StoredHit {
+    values: Vec<(Field, String)>,
+}
+
+impl StoredHit {
+    /// The first value of `field`, taken out (empty when there is none).
+    fn take_first(&mut self, field: Field) -> String {
+        self.values.iter_mut().find(|(f, _)| *f == field).map(|(_, v)| std::mem::take(v)).unwrap_or_default()
+    }
+
+    /// The last value of `field` (empty when there is none).
+    fn last(&self, field: Field) -> &str {
+        self.values.iter().rev().find(|(f, _)| *f == field).map_or("", |(_, v)| v)
+    }
+}
+
+impl DocumentDeserialize for StoredHit {
+    fn deserialize<'de, D: DocumentDeserializer<'de>>(mut doc: D) -> std::result::Result<Self, DeserializeError> {
+        let mut values = Vec::with_capacity(doc.size_hint());
+        while let Some(value) = doc.next_field::<String>()? {
+            values.push(value);
+        }
+        Ok(StoredHit { values })
+    }
 }
 
 /// The fields of the index.
@@ -723,15 +752,13 @@ impl Inner {
         let highlighter = Highlighter::new(text, SNIPPET_CHARS);
         top.into_iter()
             .map(|(score, address)| {
-                let doc: TantivyDocument = searcher.doc(address).map_err(index_error("cannot read a hit"))?;
-                let text = |field: Field| doc.get_first(field).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
+                let mut doc: StoredHit = searcher.doc(address).map_err(index_error("cannot read a hit"))?;
                 // The body field holds the title, then the body: the passage comes from the body.
-                let body = doc.get_all(self.f.body).filter_map(|v| v.as_str()).last().unwrap_or_default();
-                let snippet_html = highlighter.snippet_html(body);
+                let snippet_html = highlighter.snippet_html(doc.last(self.f.body));
                 Ok(SearchHit {
-                    key: text(self.f.key),
-                    kind: text(self.f.kind),
-                    title: text(self.f.title),
+                    key: doc.take_first(self.f.key),
+                    kind: doc.take_first(self.f.kind),
+                    title: doc.take_first(self.f.title),
                     snippet_html,
                     score,
                 })
