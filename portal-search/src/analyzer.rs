@@ -686,11 +686,11 @@ mod tests {
             }
         }
 
-        /// On ASCII text the finder of words by their first bytes (a query of one to three
-        /// words) finds what the normalizing one finds.
+        /// On ASCII text the finder of words by their first bytes (a query of two or three
+        /// words: at most six first bytes in either case) finds what the normalizing one finds.
         #[test]
         fn ascii_text_is_searched_by_first_bytes_as_any_text(
-            query in "[a-zA-Z0-9]{1,8}( [a-zA-Z0-9]{1,8}){0,2}",
+            query in "[a-zA-Z0-9]{1,8}( [a-zA-Z0-9]{1,8})?",
             text in proptest::collection::vec(
                 prop_oneof![
                     "[a-zA-Z0-9]{1,12}",
@@ -703,7 +703,7 @@ mod tests {
         ) {
             let text = text.concat();
             let finder = TermFinder::new(&format!("{query} running"));
-            prop_assume!(FirstBytes::new(&finder.ascii_needles).is_some());
+            prop_assert!(FirstBytes::new(&finder.ascii_needles).is_some());
             let mut words = finder.words.lock().unwrap();
             let bytewise = finder.find_ascii(&mut words, &text);
             prop_assert_eq!(bytewise, finder.find_normalized(&mut words, &text));
