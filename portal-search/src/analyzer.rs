@@ -524,26 +524,11 @@ impl TermFinder {
         let mut i = 0;
         while i < bytes.len() {
             // The next word beginning as a term does (most words begin no term).
-            let start = match &mut starts {
-                Some(starts) => match starts.next_word(bytes, i) {
-                    Some(start) => start,
-                    None => break,
-                },
-                None => {
-                    let start = i;
-                    while i < bytes.len() && bytes[i].is_ascii_alphanumeric() {
-                        i += 1;
-                    }
-                    if i == start {
-                        i += 1;
-                        continue;
-                    }
-                    if self.ascii_firsts >> bytes[start].to_ascii_lowercase() & 1 == 0 {
-                        continue;
-                    }
-                    start
-                }
+            let next = match &mut starts {
+                Some(starts) => starts.next_word(bytes, i),
+                None => self.next_ascii_word(bytes, i),
             };
+            let Some(start) = next else { break };
             i = start + 1;
             while i < bytes.len() && bytes[i].is_ascii_alphanumeric() {
                 i += 1;
@@ -554,6 +539,25 @@ impl TermFinder {
             }
         }
         found
+    }
+
+    /// The first word of `bytes` (a run of ASCII letters and digits) beginning at or after `at`
+    /// with the first character of a term, passing over the others byte by byte (for terms of
+    /// too many first characters for [`FirstBytes`]); `at` is not within a word.
+    fn next_ascii_word(&self, bytes: &[u8], mut at: usize) -> Option<usize> {
+        while at < bytes.len() {
+            if !bytes[at].is_ascii_alphanumeric() {
+                at += 1;
+                continue;
+            }
+            if self.ascii_firsts >> bytes[at].to_ascii_lowercase() & 1 == 1 {
+                return Some(at);
+            }
+            while at < bytes.len() && bytes[at].is_ascii_alphanumeric() {
+                at += 1;
+            }
+        }
+        None
     }
 
     /// [`TermFinder::find`] on any text, normalized character by character.
@@ -691,45 +695,43 @@ mod tests {
         #[test]
         fn ascii_text_is_searched_by_first_bytes_as_any_text(
             query in "[a-zA-Z0-9]{1,8}( [a-zA-Z0-9]{1,8})?",
-            text in proptest::collection::vec(
-                prop_oneof![
-                    "[a-zA-Z0-9]{1,12}",
-                    Just(" ".to_owned()),
-                    "[-.,;!?'_@]{1,2}",
-                    "(Running|RESET|resets|runs|runner|R2|2r)",
-                ],
-                0..40,
-            ),
+            text in ascii_text(),
         ) {
-            let text = text.concat();
             let finder = TermFinder::new(&format!("{query} running"));
             prop_assert!(FirstBytes::new(&finder.ascii_needles).is_some());
-            let mut words = finder.words.lock().unwrap();
-            let bytewise = finder.find_ascii(&mut words, &text);
-            prop_assert_eq!(bytewise, finder.find_normalized(&mut words, &text));
+            finds_what_normalizing_finds(&finder, &text)?;
         }
 
-        /// On ASCII text the byte-wise finder finds what the normalizing one finds.
+        /// On ASCII text the byte-wise finder (terms of many first characters) finds what the
+        /// normalizing one finds.
         #[test]
-        fn ascii_text_is_searched_as_any_text(
-            query in "[a-zA-Z0-9 ]{0,30}",
-            text in proptest::collection::vec(
-                prop_oneof![
-                    "[a-zA-Z0-9]{1,12}",
-                    Just(" ".to_owned()),
-                    "[-.,;!?'_@]{1,2}",
-                    Just("x".repeat(45)),
-                    "(Running|RESET|resets|runs|runner)",
-                ],
-                0..40,
-            ),
-        ) {
-            let text = text.concat();
-            let finder = TermFinder::new(&format!("{query} running Resets x{}", "x".repeat(44)));
-            let mut words = finder.words.lock().unwrap();
-            let bytewise = finder.find_ascii(&mut words, &text);
-            prop_assert_eq!(bytewise, finder.find_normalized(&mut words, &text));
+        fn ascii_text_is_searched_as_any_text(query in "[a-zA-Z0-9 ]{0,30}", text in ascii_text()) {
+            finds_what_normalizing_finds(&TermFinder::new(&format!("{query} running Resets x{}", "x".repeat(44))), &text)?;
         }
+    }
+
+    /// ASCII text of words, spaces, punctuation, an overlong word and forms of `running` and
+    /// `resets`.
+    fn ascii_text() -> impl Strategy<Value = String> {
+        proptest::collection::vec(
+            prop_oneof![
+                "[a-zA-Z0-9]{1,12}",
+                Just(" ".to_owned()),
+                "[-.,;!?'_@]{1,2}",
+                Just("x".repeat(45)),
+                "(Running|RESET|resets|runs|runner|R2|2r)",
+            ],
+            0..40,
+        )
+        .prop_map(|pieces| pieces.concat())
+    }
+
+    /// The ASCII finder finds in `text` what the normalizing one finds.
+    fn finds_what_normalizing_finds(finder: &TermFinder, text: &str) -> Result<(), TestCaseError> {
+        let mut words = finder.words.lock().unwrap();
+        let bytewise = finder.find_ascii(&mut words, text);
+        prop_assert_eq!(bytewise, finder.find_normalized(&mut words, text));
+        Ok(())
     }
 
     #[test]

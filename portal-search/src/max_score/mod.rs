@@ -8,9 +8,9 @@
 //!
 //! MaxScore sorts the terms by the most each can add to a score. While the page fills, the
 //! lowest score on it rises; the terms whose maxima together cannot lift a document above it
-//! become *non-essential*: they no longer propose documents, and are only looked up (by seeking
-//! their postings) for documents an essential term proposed, and only while the document could
-//! still make the page. The page is the one the plain disjunction gives: a document is skipped
+//! become *non-essential*: they no longer propose documents, and are only looked up (in their
+//! postings, or for a dense term its holders) for documents an essential term proposed, and
+//! only while the document could still make the page. The page is the one the plain disjunction gives: a document is skipped
 //! only when it cannot score above the page's lowest score, which the collector requires.
 //!
 //! The essential terms propose documents that are then looked up in the scope's cached bits and
@@ -112,11 +112,11 @@ struct MaxScoreWeight {
     filter_drives: bool,
 }
 
-/// One term of the disjunction on one segment, read from its postings.
+/// One term of the disjunction on one segment, read from its postings or its holders.
 struct Clause {
     /// The term's place in the query: scores are summed in this order.
     index: usize,
-    /// The term's documents: its postings, and its holders for look-ups when it has them.
+    /// The term's documents: its postings, or its holders when it is dense.
     cursor: TermCursor,
     /// The most the term adds to a score.
     max: Score,

@@ -174,14 +174,7 @@ impl Windows {
                 None => unread += slot.max,
             }
         }
-        // A document lacking a required clause cannot make it.
-        for &j in plan.required {
-            if slots[j].known != Known::Unread {
-                for (p, b) in proposed.iter_mut().zip(slots[j].bits.iter()) {
-                    *p &= b;
-                }
-            }
-        }
+        keep_required(slots, plan.required, &mut proposed);
         let mut scored = 0;
         for (k, &word) in proposed.iter().enumerate() {
             let mut word = word;
@@ -282,13 +275,7 @@ impl Windows {
                 *p |= b;
             }
         }
-        for &j in plan.required {
-            if slots[j].known != Known::Unread {
-                for (p, b) in proposed.iter_mut().zip(slots[j].bits.iter()) {
-                    *p &= b;
-                }
-            }
-        }
+        keep_required(slots, plan.required, &mut proposed);
         if let Some(scope) = &within.bits {
             let buckets = scope.max_value().div_ceil(64) as usize;
             for (k, p) in proposed.iter_mut().enumerate() {
@@ -299,5 +286,15 @@ impl Windows {
         // The documents before `start` were seen in the window before.
         proposed[0] &= u64::MAX << (start % 64);
         proposed.iter().any(|&w| w != 0).then_some(proposed)
+    }
+}
+
+/// Drops from `proposed` the documents lacking a `required` clause whose bits are read: none of
+/// them can make the page.
+fn keep_required(slots: &[Slot], required: &[usize], proposed: &mut [u64; WORDS]) {
+    for slot in required.iter().map(|&j| &slots[j]).filter(|s| s.known != Known::Unread) {
+        for (p, b) in proposed.iter_mut().zip(slot.bits.iter()) {
+            *p &= b;
+        }
     }
 }
