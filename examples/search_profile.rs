@@ -17,7 +17,10 @@
 //! `PROFILE_IDLE_MS=50` sleeps before each search (times), and `PROFILE_SWEEP_MB=8` writes over
 //! that many MiB before each search (run under `valgrind --tool=cachegrind --cache-sim=yes`, the
 //! misses left after the sweep's own, 16,384 per MiB, are the search's cold misses).
-//! `PROFILE_STRATEGY=<0..3>` picks a filter strategy (`FilterStrategy::ALL`).
+//! `PROFILE_STRATEGY=<0..3>` picks a filter strategy (`FilterStrategy::ALL`). `build` ends
+//! with a compaction into one segment, as a bulk load does; `PROFILE_COMPACT=0` leaves the
+//! segments the merge policy made. Searches run on a multi-threaded runtime, as in the bench;
+//! `PROFILE_RUNTIME=current` runs them on a current-thread one.
 
 #[path = "../benches/ratios/corpus.rs"]
 #[allow(dead_code)]
@@ -34,7 +37,11 @@ use std::time::Instant;
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let rt = if std::env::var("PROFILE_RUNTIME").is_ok_and(|v| v == "current") {
+        tokio::runtime::Builder::new_current_thread().enable_all().build()?
+    } else {
+        tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?
+    };
     match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
         ["build", dir, corpus] => build(&rt, Path::new(dir), corpus),
         ["run", dir, ref rest @ ..] => {
@@ -70,6 +77,9 @@ fn build(rt: &tokio::runtime::Runtime, dir: &Path, which: &str) -> anyhow::Resul
     let index = TantivySearch::open(dir)?;
     for (i, chunk) in docs.chunks(20_000).enumerate() {
         rt.block_on(index.apply(chunk.iter().cloned().map(IndexChange::Upsert).collect(), i as u64 + 1))?;
+    }
+    if std::env::var("PROFILE_COMPACT").map_or(true, |v| v != "0") {
+        rt.block_on(index.compact())?;
     }
     std::fs::write(dir.join("queries.txt"), format!("{portal}\n{}", queries.join("\n")))?;
     Ok(())

@@ -4,15 +4,19 @@
 
 mod common;
 
+use async_trait::async_trait;
 use common::kb::{form, Kb};
 use common::Harness;
 use portal::core::memory::MemoryStore;
 use portal::core::model::{Article, ArticleKind, Locale, PortalId, Principal, Visibility};
-use portal::core::ports::{SearchIndex, SearchRequest, Storage};
+use portal::core::ports::{
+    IndexChange, SearchHit, SearchIndex, SearchRequest, SearchResults, SearchScope, Storage, Suggestion,
+};
 use portal::core::services::knowledge::{article_key, ArticleForm, CategoryForm};
-use portal::prelude::{ErrorKind, PortalMode};
+use portal::prelude::{ErrorKind, PortalMode, Result};
 use portal::search::TantivySearch;
 use portal::Portal;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 impl Kb {
@@ -248,6 +252,75 @@ async fn the_index_catches_up_on_open_and_keeps_its_position() {
     assert_eq!(reports.last(), Some(&(last, last)));
     let again = portal.knowledge().search(&visitor, SearchRequest { text: "offline".into(), ..Default::default() });
     assert_eq!(again.await.unwrap().hits.len(), 1);
+}
+
+/// The real index, counting the compactions asked of it.
+struct CountingCompactions {
+    index: TantivySearch,
+    compactions: Arc<AtomicUsize>,
+}
+
+#[async_trait]
+impl SearchIndex for CountingCompactions {
+    async fn apply(&self, changes: Vec<IndexChange>, position: u64) -> Result<()> {
+        self.index.apply(changes, position).await
+    }
+    async fn position(&self) -> Result<u64> {
+        self.index.position().await
+    }
+    async fn clear(&self) -> Result<()> {
+        self.index.clear().await
+    }
+    async fn compact(&self) -> Result<()> {
+        self.compactions.fetch_add(1, Ordering::SeqCst);
+        self.index.compact().await
+    }
+    async fn search(&self, scope: &SearchScope, request: &SearchRequest) -> Result<SearchResults> {
+        self.index.search(scope, request).await
+    }
+    async fn autocomplete(&self, scope: &SearchScope, prefix: &str, limit: u32) -> Result<Vec<Suggestion>> {
+        self.index.autocomplete(scope, prefix, limit).await
+    }
+    async fn related(&self, scope: &SearchScope, key: &str, limit: u32) -> Result<Vec<SearchHit>> {
+        self.index.related(scope, key, limit).await
+    }
+}
+
+#[tokio::test]
+async fn a_build_from_an_empty_index_is_compacted_and_a_catch_up_after_a_change_is_not() {
+    let store: Arc<dyn Storage> = Arc::new(MemoryStore::new());
+    let h = Harness::with(store.clone(), Default::default()).await;
+    let (pid, admin) = h.portal_with_admin(PortalMode::Public).await;
+    let publish = |portal: Portal, title: &'static str| {
+        let admin = admin.clone();
+        async move {
+            let a = portal.knowledge().create_article(&admin, form(title)).await.unwrap();
+            portal.knowledge().publish_article(&admin, a.id, 1, None).await.unwrap();
+        }
+    };
+    for title in ["Router setup", "Printer setup", "Invoice setup"] {
+        publish(h.portal.clone(), title).await;
+    }
+
+    // A new, empty index is built from storage when the portal starts: a bulk load.
+    let compactions = Arc::new(AtomicUsize::new(0));
+    let index = CountingCompactions { index: TantivySearch::in_memory().unwrap(), compactions: compactions.clone() };
+    let portal =
+        Portal::builder().storage_arc(store.clone()).hasher(common::FastHasher).search(index).build().await.unwrap();
+    assert_eq!(compactions.load(Ordering::SeqCst), 1, "the first build is compacted");
+    let visitor = Principal::anonymous(pid);
+    let setup = || portal.knowledge().search(&visitor, SearchRequest { text: "setup".into(), ..Default::default() });
+    assert_eq!(setup().await.unwrap().hits.len(), 3);
+
+    // An edit is caught up on its own: nothing to compact.
+    publish(portal.clone(), "Account setup").await;
+    assert_eq!(setup().await.unwrap().hits.len(), 4);
+    assert_eq!(compactions.load(Ordering::SeqCst), 1, "a catch-up after a change is not compacted");
+
+    // A full reindex is a build from nothing again.
+    portal.knowledge().reindex(|_, _| {}).await.unwrap();
+    assert_eq!(compactions.load(Ordering::SeqCst), 2, "a reindex is compacted");
+    assert_eq!(setup().await.unwrap().hits.len(), 4);
 }
 
 #[tokio::test]

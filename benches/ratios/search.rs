@@ -99,6 +99,9 @@ pub fn build(rt: &tokio::runtime::Runtime, docs: &[SearchDocument]) -> TantivySe
         let changes = chunk.iter().cloned().map(IndexChange::Upsert).collect();
         rt.block_on(index.apply(changes, i as u64 + 1)).unwrap();
     }
+    // A bulk load ends compacted, as the portal's own first build and reindex do (and as the
+    // databases' loads end with `VACUUM ANALYZE` and FTS5's `optimize`).
+    rt.block_on(index.compact()).unwrap();
     index
 }
 

@@ -101,6 +101,10 @@ const MERGE_SEGMENTS: usize = 4;
 /// The share of a segment's documents deleted that has it merged (see [`merge_policy`]).
 const MERGE_DELETED_SHARE: f32 = 0.2;
 
+/// How many times [`Inner::compact`] merges before it gives up (each attempt fails only when a
+/// background merge ended first on some of the same segments).
+const COMPACT_ATTEMPTS: usize = 4;
+
 /// How a new index is laid out (an existing index keeps the settings it was created with).
 fn settings() -> IndexSettings {
     IndexSettings { docstore_blocksize: DOCSTORE_BLOCK, ..IndexSettings::default() }
@@ -487,6 +491,32 @@ impl Inner {
         commit.commit().map_err(index_error("cannot commit the index"))?;
         drop(writer);
         self.reader.reload().map_err(index_error("cannot reload the index"))
+    }
+
+    /// Merge every segment into one (and a lone segment with deleted documents into one
+    /// without them), keeping the commit's position. A merge the policy started in the
+    /// background may hold some of the segments: whichever of the two ends last finds its
+    /// segments gone and is dropped (tantivy keeps the index whole), and this starts over on
+    /// the segments left.
+    fn compact(&self) -> Result<()> {
+        let mut writer = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
+        let failed = index_error("cannot compact the index");
+        for attempt in 1..=COMPACT_ATTEMPTS {
+            let segments = self.index.searchable_segment_metas().map_err(&failed)?;
+            if segments.len() < 2 && segments.iter().all(|s| !s.has_deletes()) {
+                break;
+            }
+            let ids: Vec<SegmentId> = segments.iter().map(|s| s.id()).collect();
+            match writer.merge(&ids).wait() {
+                Ok(_) => break,
+                Err(e) if attempt == COMPACT_ATTEMPTS => return Err(failed(e)),
+                Err(_) => {}
+            }
+        }
+        self.reader.reload().map_err(index_error("cannot reload the index"))?;
+        // The merged segments' files would otherwise stay on disk until the next commit.
+        writer.garbage_collect_files().wait().map_err(failed)?;
+        Ok(())
     }
 
     fn position(&self) -> Result<u64> {
@@ -916,6 +946,10 @@ impl SearchIndex for TantivySearch {
 
     async fn clear(&self) -> Result<()> {
         self.blocking(|i| i.clear()).await
+    }
+
+    async fn compact(&self) -> Result<()> {
+        self.blocking(|i| i.compact()).await
     }
 
     async fn search(&self, scope: &SearchScope, request: &SearchRequest) -> Result<SearchResults> {

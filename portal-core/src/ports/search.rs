@@ -170,6 +170,14 @@ pub trait SearchIndex: Send + Sync + 'static {
     /// Remove every document and reset the position to 0 (before a full reindex).
     async fn clear(&self) -> Result<()>;
 
+    /// Merge the parts the index keeps its documents in into one, as after a bulk load (a
+    /// first build, a full reindex), so that every search visits one part; the documents and
+    /// the position stay as they are. An index that keeps no such parts does nothing (the
+    /// default).
+    async fn compact(&self) -> Result<()> {
+        Ok(())
+    }
+
     /// The best matches of `request` within `scope`.
     async fn search(&self, scope: &SearchScope, request: &SearchRequest) -> Result<SearchResults>;
 

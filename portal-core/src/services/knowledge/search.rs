@@ -70,7 +70,8 @@ impl KnowledgeService {
     }
 
     /// Empty the index and rebuild it from storage, calling `progress(done, total)` as it goes
-    /// (feed entries applied, feed entries in all).
+    /// (feed entries applied, feed entries in all). The rebuilt index is compacted
+    /// ([`SearchIndex::compact`]), as after any build from an empty index.
     pub async fn reindex(&self, progress: impl FnMut(u64, u64) + Send) -> Result<u64> {
         let _turn = self.index_turn.lock().await;
         self.index()?.clear().await?;
@@ -118,6 +119,13 @@ impl KnowledgeService {
             index.apply(changes, last).await?;
             position = last;
             progress(position - start, end.max(position) - start);
+        }
+        if start == 0 && position > 0 {
+            // A build from nothing is a bulk load: merge what it wrote. The index is complete
+            // either way, so a failure here is only logged.
+            if let Err(e) = index.compact().await {
+                tracing::warn!(error = %e, "search index built but not compacted");
+            }
         }
         Ok(position)
     }
