@@ -55,10 +55,21 @@ fn segments(index: &TantivySearch) -> (usize, u32) {
     (metas.len(), metas.iter().map(|m| m.num_deleted_docs()).sum())
 }
 
+/// How many segments have files in `dir` (a segment's files are named by its 32-digit id).
+fn segment_files(dir: &std::path::Path) -> usize {
+    let names = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned());
+    let ids: std::collections::HashSet<String> = names
+        .filter_map(|n| n.split_once('.').map(|(id, _)| id.to_owned()))
+        .filter(|id| id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit()))
+        .collect();
+    ids.len()
+}
+
 #[tokio::test]
 async fn compacting_merges_every_segment_drops_replaced_documents_and_keeps_position_and_answers() {
     let portal = PortalId::new();
-    let index = TantivySearch::in_memory().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let index = TantivySearch::open(dir.path()).unwrap();
     // Six commits: each adds documents and replaces some of the earlier ones.
     let mut live = std::collections::BTreeMap::new();
     for batch in 0..6usize {
@@ -82,6 +93,7 @@ async fn compacting_merges_every_segment_drops_replaced_documents_and_keeps_posi
 
     index.compact().await.unwrap();
     assert_eq!(segments(&index), (1, 0), "one segment, nothing deleted left in it");
+    assert_eq!(segment_files(dir.path()), 1, "the merged segments' files are removed");
     assert_eq!(index.position().await.unwrap(), 7, "the position is kept");
     let fresh = TantivySearch::in_memory().unwrap();
     let all = live.iter().map(|(&key, &version)| IndexChange::Upsert(doc(portal, key, version)));
