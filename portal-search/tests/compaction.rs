@@ -70,7 +70,8 @@ async fn compacting_merges_every_segment_drops_replaced_documents_and_keeps_posi
     let portal = PortalId::new();
     let dir = tempfile::tempdir().unwrap();
     let index = TantivySearch::open(dir.path()).unwrap();
-    // Six commits: each adds documents and replaces some of the earlier ones.
+    // Six commits that each add documents and replace some of the earlier ones, then one of
+    // deletes.
     let mut live = std::collections::BTreeMap::new();
     for batch in 0..6usize {
         let changes: Vec<IndexChange> = (0..60)
