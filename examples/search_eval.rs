@@ -6,6 +6,11 @@
 //! (its category a public category); every query runs as an anonymous visitor through
 //! `Portal::knowledge().search`. Prints `R@1`, `R@5`, `R@10`, latency p50 / p99 (µs), and
 //! `MRR@10` last, one `name value` per line.
+//!
+//! With `EVAL_RANKS=<file>`, it also writes one tab-separated line per query to `<file>`: the
+//! query's id, the rank of its first relevant hit (0 is first; -1 when not in the ten), its
+//! text, the titles of its relevant documents and those of the first three hits. Tuning starts
+//! from the lines whose rank is not 0.
 
 use anyhow::{bail, Context};
 use portal::core::memory::MemoryStore;
@@ -32,6 +37,8 @@ struct Doc {
 
 #[derive(Deserialize)]
 struct Query {
+    #[serde(default)]
+    id: String,
     text: String,
     relevant: Vec<String>,
 }
@@ -139,6 +146,8 @@ async fn main() -> anyhow::Result<()> {
 
     let (mut r1, mut r5, mut r10, mut mrr) = (0.0, 0.0, 0.0, 0.0);
     let mut latencies = Vec::with_capacity(queries.len());
+    let mut ranks = String::new();
+    let titles: HashMap<&str, &str> = corpus.iter().map(|d| (d.id.as_str(), d.title.as_str())).collect();
     for q in &queries {
         let start = Instant::now();
         let results = portal
@@ -148,12 +157,27 @@ async fn main() -> anyhow::Result<()> {
         latencies.push(start.elapsed().as_micros() as u64);
         let found: Vec<&str> = results.hits.iter().filter_map(|h| by_key.get(&h.key).map(String::as_str)).collect();
         let rank = found.iter().position(|id| q.relevant.iter().any(|r| r == id));
+        if std::env::var_os("EVAL_RANKS").is_some() {
+            let top: Vec<&str> = found.iter().take(3).map(|id| titles.get(id).copied().unwrap_or("")).collect();
+            let want: Vec<&str> = q.relevant.iter().map(|id| titles.get(id.as_str()).copied().unwrap_or("")).collect();
+            ranks.push_str(&format!(
+                "{}\t{}\t{}\t{}\t{}\n",
+                q.id,
+                rank.map_or(-1, |r| r as i64),
+                q.text,
+                want.join(" | "),
+                top.join(" | ")
+            ));
+        }
         if let Some(rank) = rank {
             r1 += f64::from(u8::from(rank < 1));
             r5 += f64::from(u8::from(rank < 5));
             r10 += 1.0;
             mrr += 1.0 / (rank as f64 + 1.0);
         }
+    }
+    if let Some(path) = std::env::var_os("EVAL_RANKS") {
+        std::fs::write(path, ranks)?;
     }
     let n = queries.len().max(1) as f64;
     latencies.sort_unstable();

@@ -6,6 +6,7 @@ use portal_core::ports::{
     Total,
 };
 use portal_core::{Error, ErrorKind, Result};
+use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap};
 use std::ops::Bound;
 use std::path::Path;
@@ -31,6 +32,7 @@ use crate::analyzer::{self, ANALYZER, KANJI, WORDS};
 use crate::bm25::{Bm25Params, Bm25TermQuery};
 use crate::max_score::MaxScoreQuery;
 use crate::overfetch;
+use crate::question;
 use crate::scope_bits::{ScopeBits, ScopeQuery};
 use crate::snippet::Highlighter;
 use crate::statistics::{Statistics, TermInfos};
@@ -396,6 +398,15 @@ fn has_kana(term: &str) -> bool {
     term.chars().any(analyzer::is_hiragana)
 }
 
+/// The part of a query's `text` its terms come from: without the question form of a Japanese
+/// question ([`question`]), unless nothing else is left.
+fn searched_text(text: &str) -> Cow<'_, str> {
+    match question::without_question_form(text) {
+        Cow::Owned(plain) if analyzer::terms(&plain).is_empty() => Cow::Borrowed(text),
+        plain => plain,
+    }
+}
+
 /// Hits by address, best first.
 type Ranked = Vec<(Score, DocAddress)>;
 
@@ -642,6 +653,7 @@ impl Inner {
     /// The words of `text` as scored term clauses: each analyzed term in the body and, boosted,
     /// in the title; each single kanji or number in the kanji field.
     fn text_clauses(&self, text: &str) -> Vec<(Term, Score)> {
+        let text = &*searched_text(text);
         let terms: BTreeSet<String> = analyzer::terms(text).into_iter().collect();
         if terms.is_empty() {
             return Vec::new();
@@ -781,7 +793,7 @@ impl Inner {
 
     /// The hits at `top`, each with a passage of its body where the terms of `text` meet.
     fn hits(&self, searcher: &Searcher, text: &str, top: Vec<(f32, DocAddress)>) -> Result<Vec<SearchHit>> {
-        let highlighter = Highlighter::new(text, SNIPPET_CHARS);
+        let highlighter = Highlighter::new(&searched_text(text), SNIPPET_CHARS);
         top.into_iter()
             .map(|(score, address)| {
                 let mut doc: StoredHit = searcher.doc(address).map_err(index_error("cannot read a hit"))?;

@@ -9,6 +9,7 @@ mod bm25;
 mod index;
 mod max_score;
 mod overfetch;
+mod question;
 mod scope_bits;
 pub mod snippet;
 mod statistics;

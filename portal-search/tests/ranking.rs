@@ -84,3 +84,28 @@ async fn english_term_frequency_still_counts() {
     let hits = ranked(docs, p, "reset").await;
     assert_eq!(hits, vec!["often".to_owned(), "once".to_owned()]);
 }
+
+/// A question's own words do not decide which passage answers it: the passage naming the
+/// father comes first, not the one that happens to hold `誰` and the polite `でした` of the
+/// question (searched with them, `quote` comes first).
+#[tokio::test]
+async fn a_japanese_question_is_searched_without_its_question_form() {
+    let p = PortalId::new();
+    let title = "小林一茶";
+    let docs = vec![
+        doc(p, "father", Locale::Ja, title, "一茶の父は農民の弥五兵衛で、母は一茶が三歳の時に亡くなった。"),
+        doc(
+            p,
+            "quote",
+            Locale::Ja,
+            title,
+            "一茶の句は誰にでも分かる言葉で詠まれ、誰もが口ずさむものでした。何度も読まれたのは父の句でしたか。",
+        ),
+        doc(p, "temple", Locale::Ja, "東大寺", "東大寺の大仏は奈良にあり、高さは約15メートルである。"),
+    ];
+    let hits = ranked(docs.clone(), p, "一茶の父は誰でしたか?").await;
+    assert_eq!(hits.first().map(String::as_str), Some("father"), "{hits:?}");
+    // A query that is nothing but a question form is searched as it is, and still finds.
+    let hits = ranked(docs, p, "誰でしたか").await;
+    assert_eq!(hits.first().map(String::as_str), Some("quote"), "{hits:?}");
+}
