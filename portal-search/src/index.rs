@@ -7,7 +7,7 @@ use portal_core::ports::{
 };
 use portal_core::{Error, ErrorKind, Result};
 use std::borrow::Cow;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::ops::Bound;
 use std::path::Path;
 use std::sync::atomic::{AtomicU8, Ordering as AtomicOrdering};
@@ -107,7 +107,19 @@ const MERGE_DELETED_SHARE: f32 = 0.2;
 
 /// How many times [`Inner::compact`] merges before it gives up (each attempt fails only when a
 /// background merge ended first on some of the same segments).
-const COMPACT_ATTEMPTS: usize = 4;
+const COMPACT_ATTEMPTS: usize = 16;
+
+/// How many times [`Inner::collect_garbage`] looks for files of merged segments, and how long
+/// it waits between two looks (at most two seconds in all).
+const COLLECT_ATTEMPTS: usize = 100;
+const COLLECT_PAUSE: std::time::Duration = std::time::Duration::from_millis(20);
+
+/// The segment a file of the index belongs to: the 32 hexadecimal digits its name starts with
+/// (`<segment>.<extension>`); `None` for the index's own files (`meta.json`, locks).
+fn segment_of_file(path: &Path) -> Option<&str> {
+    let (id, _) = path.to_str()?.split_once('.')?;
+    (id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit())).then_some(id)
+}
 
 /// How a new index is laid out (an existing index keeps the settings it was created with).
 fn settings() -> IndexSettings {
@@ -320,9 +332,11 @@ impl TantivySearch {
         writer.set_merge_policy(Box::new(merge_policy()));
         let reader = index
             .reader_builder()
-            // Each write reloads the reader itself (a search after it sees it); merges finished in
-            // the background are picked up on their own.
-            .reload_policy(ReloadPolicy::OnCommitWithDelay)
+            // Each write reloads the reader itself, so a search after it sees it; merges finished
+            // in the background are picked up at the next write. Not on tantivy's own watch of
+            // the index: its reload could read the index before a write and install that older
+            // view after the write's reload, which then stays until the next write.
+            .reload_policy(ReloadPolicy::Manual)
             .try_into()
             .map_err(index_error("cannot open the index reader"))?;
         let (_, f) = schema();
@@ -526,9 +540,29 @@ impl Inner {
                 Err(_) => {}
             }
         }
-        self.reader.reload().map_err(index_error("cannot reload the index"))?;
         // The merged segments' files would otherwise stay on disk until the next commit.
-        writer.garbage_collect_files().wait().map_err(failed)?;
+        self.collect_garbage(&writer)
+    }
+
+    /// Reload the reader onto the compacted index and remove the files of segments the index no
+    /// longer has, with `writer` (held: no commit adds segments meanwhile). A merge the policy
+    /// started in the background keeps the segments it reads alive until it ends (then finds
+    /// them gone and is dropped), and so does a search still running on them: while files of
+    /// such segments stay, this looks again for a while, then leaves them to the collection
+    /// every commit runs.
+    fn collect_garbage(&self, writer: &IndexWriter) -> Result<()> {
+        let failed = index_error("cannot remove the merged segments' files");
+        for _ in 0..COLLECT_ATTEMPTS {
+            self.reader.reload().map_err(index_error("cannot reload the index"))?;
+            writer.garbage_collect_files().wait().map_err(&failed)?;
+            let live: HashSet<String> =
+                self.index.searchable_segment_metas().map_err(&failed)?.iter().map(|m| m.id().uuid_string()).collect();
+            let files = self.index.directory().list_managed_files();
+            if !files.iter().any(|path| segment_of_file(path).is_some_and(|id| !live.contains(id))) {
+                break;
+            }
+            std::thread::sleep(COLLECT_PAUSE);
+        }
         Ok(())
     }
 
