@@ -392,8 +392,7 @@ fn remove_index_files(dir: &Path) -> Result<()> {
         let entry = entry.map_err(failed)?;
         let name = entry.file_name();
         let name = name.to_string_lossy();
-        let segment_file =
-            name.split_once('.').is_some_and(|(id, _)| id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit()));
+        let segment_file = segment_of_file(Path::new(name.as_ref())).is_some();
         let index_file = matches!(name.as_ref(), "meta.json" | ".managed.json") || name.starts_with(".tantivy-");
         if (segment_file || index_file) && entry.file_type().map_err(failed)?.is_file() {
             std::fs::remove_file(entry.path()).map_err(failed)?;
