@@ -146,6 +146,7 @@ async fn main() -> anyhow::Result<()> {
 
     let (mut r1, mut r5, mut r10, mut mrr) = (0.0, 0.0, 0.0, 0.0);
     let mut latencies = Vec::with_capacity(queries.len());
+    let rank_file = std::env::var_os("EVAL_RANKS");
     let mut ranks = String::new();
     let titles: HashMap<&str, &str> = corpus.iter().map(|d| (d.id.as_str(), d.title.as_str())).collect();
     for q in &queries {
@@ -157,7 +158,7 @@ async fn main() -> anyhow::Result<()> {
         latencies.push(start.elapsed().as_micros() as u64);
         let found: Vec<&str> = results.hits.iter().filter_map(|h| by_key.get(&h.key).map(String::as_str)).collect();
         let rank = found.iter().position(|id| q.relevant.iter().any(|r| r == id));
-        if std::env::var_os("EVAL_RANKS").is_some() {
+        if rank_file.is_some() {
             let top: Vec<&str> = found.iter().take(3).map(|id| titles.get(id).copied().unwrap_or("")).collect();
             let want: Vec<&str> = q.relevant.iter().map(|id| titles.get(id.as_str()).copied().unwrap_or("")).collect();
             ranks.push_str(&format!(
@@ -176,7 +177,7 @@ async fn main() -> anyhow::Result<()> {
             mrr += 1.0 / (rank as f64 + 1.0);
         }
     }
-    if let Some(path) = std::env::var_os("EVAL_RANKS") {
+    if let Some(path) = rank_file {
         std::fs::write(path, ranks)?;
     }
     let n = queries.len().max(1) as f64;

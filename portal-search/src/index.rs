@@ -683,10 +683,10 @@ impl Inner {
         clauses
     }
 
-    /// The words of `text` as scored term clauses: each analyzed term in the body and, boosted,
-    /// in the title; each single kanji or number in the kanji field.
+    /// The words of `text` (as [`searched_text`] gives it) as scored term clauses: each analyzed
+    /// term in the body and, boosted, in the title; each single kanji or number in the kanji
+    /// field.
     fn text_clauses(&self, text: &str) -> Vec<(Term, Score)> {
-        let text = &*searched_text(text);
         let terms: BTreeSet<String> = analyzer::terms(text).into_iter().collect();
         if terms.is_empty() {
             return Vec::new();
@@ -707,7 +707,7 @@ impl Inner {
 
     /// The words of `text` as a scored query over title and body; `None` when it has no word.
     fn text_query(&self, text: &str) -> Option<Box<dyn Query>> {
-        let clauses = self.text_clauses(text);
+        let clauses = self.text_clauses(&searched_text(text));
         if clauses.is_empty() {
             return None;
         }
@@ -824,9 +824,10 @@ impl Inner {
         }))
     }
 
-    /// The hits at `top`, each with a passage of its body where the terms of `text` meet.
+    /// The hits at `top`, each with a passage of its body where the terms of `text` (as
+    /// [`searched_text`] gives it) meet.
     fn hits(&self, searcher: &Searcher, text: &str, top: Vec<(f32, DocAddress)>) -> Result<Vec<SearchHit>> {
-        let highlighter = Highlighter::new(&searched_text(text), SNIPPET_CHARS);
+        let highlighter = Highlighter::new(text, SNIPPET_CHARS);
         top.into_iter()
             .map(|(score, address)| {
                 let mut doc: StoredHit = searcher.doc(address).map_err(index_error("cannot read a hit"))?;
@@ -858,7 +859,8 @@ impl Inner {
             n => n.min(100),
         } as usize;
         let offset = request.offset as usize;
-        let words = self.text_clauses(&request.text);
+        let text = searched_text(&request.text);
+        let words = self.text_clauses(&text);
         let stats = Statistics::new(&searcher, self.term_infos.clone());
         let (plan, share) = if words.is_empty() {
             (FilterStrategy::WordsFirst, 1.0)
@@ -867,7 +869,7 @@ impl Inner {
         };
         if plan == FilterStrategy::OverFetch && !request.facets && !narrowed {
             if let Some((top, total)) = self.overfetched((&searcher, &stats), (scope, share), &words, offset, limit)? {
-                let hits = self.hits(&searcher, &request.text, top)?;
+                let hits = self.hits(&searcher, &text, top)?;
                 return Ok(SearchResults { hits, total, ..SearchResults::default() });
             }
         }
@@ -904,7 +906,7 @@ impl Inner {
             let total = Total { value: if top.is_empty() { 0 } else { (offset + top.len()) as u64 }, exact: ran_out };
             (top, total, None)
         };
-        let hits = self.hits(&searcher, &request.text, top)?;
+        let hits = self.hits(&searcher, &text, top)?;
         Ok(SearchResults { hits, total, facets, ..SearchResults::default() })
     }
 
@@ -956,7 +958,8 @@ impl Inner {
         let request = SearchRequest { text: format!("{} {}", text(f.title), body), limit, ..Default::default() };
         let Some((lasting, mut narrowing)) = self.scope_parts(&searcher, scope) else { return Ok(Vec::new()) };
         narrowing.push((Occur::MustNot, Box::new(TermQuery::new(me, IndexRecordOption::Basic))));
-        let words = self.text_clauses(&request.text);
+        let text = searched_text(&request.text);
+        let words = self.text_clauses(&text);
         if words.is_empty() {
             return Ok(Vec::new());
         }
@@ -965,7 +968,7 @@ impl Inner {
         let query = self.scored((lasting, narrowing), (words, stats.term_infos()), filter_first);
         let top = top_k::top_docs(&searcher, &stats, &*query, 0, limit.clamp(1, 50) as usize)
             .map_err(index_error("related failed"))?;
-        self.hits(&searcher, &request.text, top)
+        self.hits(&searcher, &text, top)
     }
 }
 
